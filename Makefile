@@ -1,0 +1,46 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: run test lint install translations messages clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+install: $(STAMP)
+
+translations: $(STAMP)
+	$(BIN)/pybabel --quiet compile -d qcrm/translations
+
+## Re-extract the strings and merge them into the catalogues (then translate qcrm/translations/*/messages.po).
+messages: $(STAMP)
+	$(BIN)/pybabel --quiet extract -F babel.cfg -k _l -k lazy_gettext -o qcrm/translations/messages.pot .
+	$(BIN)/pybabel --quiet update -i qcrm/translations/messages.pot -d qcrm/translations --no-fuzzy-matching
+
+instance/config.py:
+	mkdir -p instance
+	$(BIN)/python -c "import secrets; print(f'SECRET_KEY = {secrets.token_hex(32)!r}')" > $@
+	chmod 600 $@
+
+run: $(STAMP) translations instance/config.py
+	QCRM_ENV=development $(FLASK) qcrm init --no-admin
+	QCRM_ENV=development $(FLASK) qcrm demo
+	QCRM_ENV=development $(FLASK) run --host 127.0.0.1 --port 5000
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: $(STAMP) translations lint
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache
+	find qcrm -name '*.mo' -delete

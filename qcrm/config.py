@@ -1,0 +1,123 @@
+"""Configuration: defaults here, local overrides in the instance folder, then the environment."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+#: Values that must never serve as a production SECRET_KEY.
+WEAK_SECRET_KEYS = {"", "dev", "change-me", "changeme", "secret", "development"}
+
+
+class DefaultConfig:
+    """Settings every instance starts from; instance folder and environment override them."""
+
+    #: "production" (strict: secure cookies, a real SECRET_KEY required) or "development".
+    QCRM_ENV = "production"
+    SECRET_KEY: str | None = None
+
+    SQLALCHEMY_DATABASE_URI: str | None = None  # default: SQLite file in the instance folder
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+    #: Seconds an SQLite connection waits for another writer before giving up.
+    SQLITE_BUSY_TIMEOUT = 15
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 14
+    PERMANENT_SESSION_LIFETIME = 60 * 60 * 12
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+
+    WTF_CSRF_TIME_LIMIT = 60 * 60 * 8
+
+    LANGUAGES = ("de", "en")
+    BABEL_DEFAULT_LOCALE = "de"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Berlin"
+    BOOTSTRAP_SERVE_LOCAL = True
+
+    #: Flask-Limiter storage; use redis://… in production so that all workers share the counts.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = False
+    #: Failed logins allowed per account and per client address before the login is throttled.
+    LOGIN_FAILURES_PER_ACCOUNT = "5 per 15 minutes"
+    LOGIN_FAILURES_PER_ADDRESS = "20 per 15 minutes"
+
+    #: argon2 parameters (argon2-cffi defaults unless overridden; tests make them cheap).
+    PASSWORD_HASH_TIME_COST = 3
+    PASSWORD_HASH_MEMORY_COST = 65536
+    PASSWORD_MIN_LENGTH = 10
+    PASSWORD_RESET_MAX_AGE = 60 * 60 * 2
+    INVITATION_MAX_AGE = 60 * 60 * 24 * 7
+
+    MAIL_SERVER: str | None = None
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_DEFAULT_SENDER = "Q-CRM <no-reply@localhost>"
+    MAIL_TIMEOUT = 20
+    #: Base URL used in links inside mails sent outside a request (scheduler, CLI).
+    PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+
+    API_TITLE = "Q-CRM API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+
+
+#: Environment variables read without a prefix, because deployment tools expect these names.
+PLAIN_ENV_VARS = (
+    "SECRET_KEY",
+    "MAIL_SERVER",
+    "MAIL_USERNAME",
+    "MAIL_PASSWORD",
+    "MAIL_DEFAULT_SENDER",
+    "PUBLIC_BASE_URL",
+    "QCRM_ENV",
+)
+PLAIN_ENV_INTS = ("MAIL_PORT",)
+PLAIN_ENV_FLAGS = ("MAIL_USE_TLS", "MAIL_USE_SSL")
+
+
+def load_environment(config: dict[str, Any]) -> None:
+    """Copy the well-known environment variables into the configuration."""
+    for name in PLAIN_ENV_VARS:
+        if os.environ.get(name):
+            config[name] = os.environ[name]
+    for name in PLAIN_ENV_INTS:
+        if os.environ.get(name):
+            config[name] = int(os.environ[name])
+    for name in PLAIN_ENV_FLAGS:
+        if os.environ.get(name):
+            config[name] = os.environ[name].strip().lower() in {"1", "true", "yes", "on"}
+    if os.environ.get("DATABASE_URL"):
+        config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+
+
+def normalize_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL URLs written the way hosting providers write them."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def default_database_url(instance_path: str) -> str:
+    return f"sqlite:///{Path(instance_path) / 'qcrm.sqlite3'}"
+
+
+def check_production_settings(config: dict[str, Any]) -> None:
+    """Refuse to start in production with settings that would make sessions forgeable."""
+    key = config.get("SECRET_KEY") or ""
+    if key.strip().lower() in WEAK_SECRET_KEYS or len(key) < 24:
+        raise RuntimeError(
+            "Q-CRM refuses to start in production without a real SECRET_KEY: set the "
+            "SECRET_KEY environment variable (or SECRET_KEY in instance/config.py) to a random "
+            "string of at least 24 characters, e.g. the output of "
+            "`python -c 'import secrets; print(secrets.token_hex(32))'`. "
+            "For local development set QCRM_ENV=development."
+        )

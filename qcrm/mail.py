@@ -1,0 +1,168 @@
+"""The one mail service: every mail goes through the outbox, sent after its transaction commits.
+
+``queue_mail`` writes an ``OutboxMail`` row in the caller's transaction. When that transaction
+commits, the rows it wrote are sent at once; a failed send stays in the outbox and
+``deliver_due`` (run by the scheduler, or ``flask qcrm outbox send``) retries it with back-off.
+Each send first claims its row with a conditional update, so two processes never send one mail.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from flask import current_app
+from sqlalchemy import event, or_, select, update
+from sqlalchemy.orm import Session
+
+from qcrm.db import utcnow
+from qcrm.extensions import db
+from qcrm.models import MailStatus, OutboxMail
+
+_PENDING_KEY = "qcrm_outbox_pending"
+#: Waiting times before the 2nd, 3rd, … attempt; after the last one a mail stays failed.
+RETRY_DELAYS = (
+    dt.timedelta(minutes=1),
+    dt.timedelta(minutes=5),
+    dt.timedelta(minutes=30),
+    dt.timedelta(hours=2),
+    dt.timedelta(hours=8),
+)
+MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
+
+
+def queue_mail(
+    recipient: str,
+    subject: str,
+    body_text: str,
+    body_html: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> OutboxMail:
+    """Write a mail into the outbox in the current transaction; it is sent after commit."""
+    sender_domain = current_app.config["MAIL_DEFAULT_SENDER"].rsplit("@", 1)[-1].strip(">")
+    mail = OutboxMail(
+        recipient=recipient,
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+        headers=headers or {},
+        message_id=make_msgid(domain=sender_domain or "localhost"),
+        status=MailStatus.QUEUED,
+        next_attempt_at=utcnow(),
+    )
+    db.session.add(mail)
+    db.session.flush()
+    db.session.info.setdefault(_PENDING_KEY, []).append(mail.id)
+    return mail
+
+
+@event.listens_for(db.session, "after_commit")
+def _send_after_commit(session: Session) -> None:
+    pending = session.info.pop(_PENDING_KEY, [])
+    if pending:
+        deliver(pending)
+
+
+@event.listens_for(db.session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    session.info.pop(_PENDING_KEY, None)
+
+
+def deliver(mail_ids: list[int]) -> int:
+    """Send the given outbox mails now (each claimed first); returns how many were sent."""
+    sent = 0
+    with Session(db.engine) as session:
+        for mail_id in mail_ids:
+            sent += _deliver_one(session, mail_id)
+    return sent
+
+
+def deliver_due(now: dt.datetime | None = None) -> int:
+    """Send every queued or failed mail whose next attempt is due; the scheduler's retry job."""
+    now = now or utcnow()
+    with Session(db.engine) as session:
+        due = session.scalars(
+            select(OutboxMail.id)
+            .where(
+                OutboxMail.status.in_([MailStatus.QUEUED, MailStatus.FAILED]),
+                OutboxMail.attempts < MAX_ATTEMPTS,
+                or_(OutboxMail.next_attempt_at.is_(None), OutboxMail.next_attempt_at <= now),
+            )
+            .order_by(OutboxMail.id)
+        ).all()
+        session.rollback()
+        return sum(_deliver_one(session, mail_id) for mail_id in due)
+
+
+def _deliver_one(session: Session, mail_id: int) -> int:
+    claimed = session.execute(
+        update(OutboxMail)
+        .where(
+            OutboxMail.id == mail_id,
+            OutboxMail.status.in_([MailStatus.QUEUED, MailStatus.FAILED]),
+        )
+        .values(status=MailStatus.SENDING, attempts=OutboxMail.attempts + 1)
+    ).rowcount
+    session.commit()
+    if not claimed:
+        return 0
+    mail = session.get_one(OutboxMail, mail_id)
+    try:
+        _send_smtp(mail)
+    except (OSError, smtplib.SMTPException, RuntimeError) as error:
+        mail.status = MailStatus.FAILED
+        mail.last_error = f"{type(error).__name__}: {error}"[:2000]
+        delay = RETRY_DELAYS[min(mail.attempts - 1, len(RETRY_DELAYS) - 1)]
+        mail.next_attempt_at = utcnow() + delay
+        current_app.logger.warning("mail %s to %s failed: %s", mail.id, mail.recipient, error)
+        session.commit()
+        return 0
+    mail.status = MailStatus.SENT
+    mail.sent_at = utcnow()
+    mail.last_error = None
+    session.commit()
+    return 1
+
+
+def build_message(mail: OutboxMail) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
+    message["To"] = mail.recipient
+    message["Subject"] = mail.subject
+    message["Message-ID"] = mail.message_id
+    for name, value in (mail.headers or {}).items():
+        message[name] = value
+    message.set_content(mail.body_text)
+    if mail.body_html:
+        message.add_alternative(mail.body_html, subtype="html")
+    return message
+
+
+def _send_smtp(mail: OutboxMail) -> None:
+    config = current_app.config
+    if not config.get("MAIL_SERVER"):
+        if config.get("QCRM_ENV") == "development":
+            current_app.logger.warning(
+                "MAIL_SERVER is not set; mail not sent:\nTo: %s\nSubject: %s\n\n%s",
+                mail.recipient,
+                mail.subject,
+                mail.body_text,
+            )
+        raise RuntimeError("MAIL_SERVER is not configured")
+    message = build_message(mail)
+    host, port, timeout = config["MAIL_SERVER"], int(config["MAIL_PORT"]), config["MAIL_TIMEOUT"]
+    if config.get("MAIL_USE_SSL"):
+        smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+            host, port, timeout=timeout, context=ssl.create_default_context()
+        )
+    else:
+        smtp = smtplib.SMTP(host, port, timeout=timeout)
+    with smtp:
+        if config.get("MAIL_USE_TLS") and not config.get("MAIL_USE_SSL"):
+            smtp.starttls(context=ssl.create_default_context())
+        if config.get("MAIL_USERNAME"):
+            smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
+        smtp.send_message(message)

@@ -1,0 +1,265 @@
+"""Shared fixtures: a migrated database (SQLite, or PostgreSQL through TEST_DATABASE_URL), a real
+local SMTP server, the app and its test client, and a small world of users and clients."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email import message_from_bytes
+from email.message import Message
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from aiosmtpd.controller import Controller
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+
+from qcrm import create_app
+from qcrm.extensions import db
+from qcrm.models import ApiToken, Channel, ChannelType, Client, Role, User
+
+PASSWORD = "correct horse battery"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class MailSink:
+    """aiosmtpd handler that keeps every received message."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(message_from_bytes(envelope.content))
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[Controller]:
+    sink = MailSink()
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller
+    controller.stop()
+
+
+@pytest.fixture
+def mailbox(smtp_server: Controller) -> list[Message]:
+    """The messages the local SMTP server received during this test."""
+    smtp_server.handler.messages.clear()
+    return smtp_server.handler.messages
+
+
+def base_config(database_url: str, **overrides: object) -> dict[str, object]:
+    config: dict[str, object] = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-that-is-long-enough",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "PASSWORD_HASH_TIME_COST": 1,
+        "PASSWORD_HASH_MEMORY_COST": 64,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "MAIL_SERVER": None,
+        "PUBLIC_BASE_URL": "http://qcrm.test",
+    }
+    config.update(overrides)
+    return config
+
+
+def _reachable(url: str) -> None:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+    except sa.exc.OperationalError as error:
+        pytest.exit(f"TEST_DATABASE_URL is set but the database is unreachable: {error}", 3)
+    finally:
+        engine.dispose()
+
+
+def reset_database(url: str) -> None:
+    """Drop everything, so the migrations build the schema from zero."""
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+            connection.execute(sa.text("CREATE SCHEMA public"))
+        else:
+            metadata = sa.MetaData()
+            metadata.reflect(connection)
+            metadata.drop_all(connection)
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The test database, built once per run by the migrations."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+        _reachable(url)
+        reset_database(url)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    app = create_app(base_config(url))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return url
+
+
+def clear_tables() -> None:
+    tables = db.metadata.sorted_tables
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{table.name}"' for table in tables)
+        db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in reversed(tables):
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture
+def make_app(database_url: str, smtp_server: Controller, tmp_path: Path):
+    """Build apps on the test database (emptied first); the test may override settings."""
+    apps: list[Flask] = []
+
+    def factory(**overrides: object) -> Flask:
+        config = base_config(
+            database_url,
+            MAIL_SERVER=smtp_server.hostname,
+            MAIL_PORT=smtp_server.port,
+            **overrides,
+        )
+        app = create_app(config)
+        app.instance_path = str(tmp_path / "instance")
+        if not apps:
+            with app.app_context():
+                clear_tables()
+        apps.append(app)
+        return app
+
+    yield factory
+    for app in apps:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app) -> Flask:
+    return make_app()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@dataclass
+class World:
+    """A small fixed data set: one user per role, a client-side manager, two clients."""
+
+    admin: User
+    manager: User
+    client_manager: User
+    tester: User
+    executive: User
+    client_a: Client
+    client_b: Client
+    channel_a: Channel
+    channel_b: Channel
+    tokens: dict[str, str]
+
+    def user(self, name: str) -> User:
+        return getattr(self, name)
+
+
+PRINCIPALS = ("admin", "manager", "client_manager", "tester", "executive")
+
+
+@pytest.fixture
+def world(app: Flask) -> World:
+    from qcrm import accounts
+
+    with app.app_context():
+        client_a = Client(name="Stadtwerke Aue")
+        client_b = Client(name="Energie Nord")
+        channel_a = Channel(
+            client=client_a,
+            type=ChannelType.EMAIL,
+            name="Service mail",
+            address="service@aue.example",
+            business_hours={"mon": ["08:00-18:00"]},
+        )
+        channel_b = Channel(
+            client=client_b,
+            type=ChannelType.PHONE,
+            name="Hotline",
+            address="+49 30 123456",
+            business_hours={},
+        )
+        password_hash = accounts.hash_password(PASSWORD)
+
+        def user(name: str, role: Role, **extra: object) -> User:
+            return User(
+                email=f"{name}@qcrm.test",
+                name=name.replace("_", " ").title(),
+                role=role,
+                password_hash=password_hash,
+                **extra,
+            )
+
+        users = {
+            "admin": user("admin", Role.ADMIN),
+            "manager": user("manager", Role.MANAGER, all_clients=True),
+            "client_manager": user("client_manager", Role.MANAGER, clients=[client_a]),
+            "tester": user("tester", Role.TESTER),
+            "executive": user("executive", Role.EXECUTIVE, clients=[client_a]),
+        }
+        db.session.add_all([client_a, client_b, channel_a, channel_b, *users.values()])
+        db.session.flush()
+        tokens = {}
+        for name, account in users.items():
+            plaintext = f"qcrm_test_{name}_token"
+            db.session.add(
+                ApiToken(
+                    user=account,
+                    name="tests",
+                    token_hash=accounts._token_digest(plaintext),
+                    prefix=plaintext[:12],
+                )
+            )
+            tokens[name] = plaintext
+        db.session.commit()
+        for entity in [client_a, client_b, channel_a, channel_b, *users.values()]:
+            db.session.refresh(entity)
+        world = World(
+            client_a=client_a,
+            client_b=client_b,
+            channel_a=channel_a,
+            channel_b=channel_b,
+            tokens=tokens,
+            **users,
+        )
+        db.session.expunge_all()
+    return world
+
+
+def login(client: FlaskClient, user: User) -> None:
+    """Log a user in through the session (fast; the login form has its own tests)."""
+    with client.session_transaction() as session:
+        session["_user_id"] = user.get_id()
+        session["_fresh"] = True
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
