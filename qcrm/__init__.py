@@ -17,9 +17,11 @@ from qcrm.config import (
 )
 
 
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+def create_app(
+    test_config: dict[str, Any] | None = None, instance_path: str | None = None
+) -> Flask:
     """Create the app: defaults, then instance/config.py, then the environment, then test_config."""
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
     app.config.from_object(DefaultConfig)
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)

@@ -97,7 +97,7 @@ def _apply_user_data(user: User, data: UserData) -> None:
     email = check_email(data.email)
     duplicate = db.session.scalar(select(User.id).where(User.email == email, User.id != user.id))
     if duplicate is not None:
-        raise ServiceError.on("email", _("A user with this e-mail address exists already."))
+        raise ServiceError.on("email", _("A user with this e-mail address already exists."))
     name = data.name.strip()
     if not name:
         raise ServiceError.on("name", _("Please enter a name."))

@@ -63,7 +63,7 @@ def new_user():
         except ServiceError as error:
             put_errors_on_form(form, error)
         else:
-            flash(_("%(name)s is invited by e-mail.", name=user.name), "success")
+            flash(_("An invitation has been e-mailed to %(name)s.", name=user.name), "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=None), (
         400 if form.errors else 200

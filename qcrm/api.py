@@ -90,7 +90,13 @@ def http_error_problem(error: HTTPException) -> Response:
     messages = data.get("messages")
     if messages:
         # webargs nests messages by location ("json", "query"); the field name is what matters
-        errors = _flatten({k: v for loc in messages.values() for k, v in loc.items()})
+        errors = [
+            error
+            for location, located in messages.items()
+            for error in (
+                _flatten(located) if isinstance(located, dict) else _flatten(located, location)
+            )
+        ]
         return problem_response(code, "The input is not valid.", errors)
     return problem_response(code, error.description)
 

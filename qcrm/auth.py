@@ -221,7 +221,8 @@ def change_password():
         except ServiceError as error:
             put_errors_on_form(form, error)
         else:
-            login_user(current_user)  # this session carries the new session version
+            # this session continues with the new session version; the others end
+            login_user(current_user._get_current_object())
             flash(_("Your password is changed; your other sessions have ended."), "success")
             return redirect(url_for("auth.profile"))
     return _render_profile(password_form=form), 400

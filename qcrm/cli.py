@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import current_app
+from flask.cli import AppGroup
 from flask_migrate import upgrade
 from sqlalchemy import select
 
@@ -13,7 +14,7 @@ from qcrm.extensions import db
 from qcrm.models import Role, User
 
 
-@click.group("qcrm")
+@click.group("qcrm", cls=AppGroup)
 def qcrm_cli() -> None:
     """Q-CRM administration."""
 

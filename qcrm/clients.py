@@ -29,6 +29,15 @@ WEEKDAY_LABELS = {
     "sat": _l("Saturday"),
     "sun": _l("Sunday"),
 }
+WEEKDAY_SHORT_LABELS = {
+    "mon": _l("Mon"),
+    "tue": _l("Tue"),
+    "wed": _l("Wed"),
+    "thu": _l("Thu"),
+    "fri": _l("Fri"),
+    "sat": _l("Sat"),
+    "sun": _l("Sun"),
+}
 CLIENT_KIND_LABELS = {
     ClientKind.OWN: _l("Own company"),
     ClientKind.BRANCH: _l("Branch"),
@@ -134,7 +143,7 @@ def _apply_client_data(client: Client, data: ClientData) -> None:
         )
     )
     if duplicate is not None:
-        raise ServiceError.on("name", _("A client with this name exists already."))
+        raise ServiceError.on("name", _("A client with this name already exists."))
     client.name = name
     client.kind = data.kind
     client.notes = data.notes.strip()

@@ -58,7 +58,7 @@ class SetPasswordForm(FlaskForm):
     password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=1000)])
     confirm = PasswordField(
         _l("Repeat the new password"),
-        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords do not match."))],
     )
 
 
@@ -67,14 +67,20 @@ class ChangePasswordForm(FlaskForm):
     new_password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=1000)])
     confirm = PasswordField(
         _l("Repeat the new password"),
-        validators=[DataRequired(), EqualTo("new_password", message=_l("The passwords differ."))],
+        validators=[
+            DataRequired(),
+            EqualTo("new_password", message=_l("The passwords do not match.")),
+        ],
     )
 
 
 class LanguagePreferenceForm(FlaskForm):
     language = SelectField(
         _l("Language"),
-        choices=[SelectChoice("", _l("As the browser says")), *label_choices(LANGUAGE_LABELS)],
+        choices=[
+            SelectChoice("", _l("Use the browser’s language")),
+            *label_choices(LANGUAGE_LABELS),
+        ],
         validators=[Optional()],
     )
 
@@ -101,7 +107,10 @@ class UserForm(FlaskForm):
     client_ids = SelectMultipleField(_l("Clients this user may see"), coerce=int)
     language = SelectField(
         _l("Language"),
-        choices=[SelectChoice("", _l("As the browser says")), *label_choices(LANGUAGE_LABELS)],
+        choices=[
+            SelectChoice("", _l("Use the browser’s language")),
+            *label_choices(LANGUAGE_LABELS),
+        ],
         validators=[Optional()],
     )
     active = BooleanField(_l("Active"), default=True)

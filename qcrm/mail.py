@@ -81,7 +81,11 @@ def deliver(mail_ids: list[int]) -> int:
 
 
 def deliver_due(now: dt.datetime | None = None) -> int:
-    """Send every queued or failed mail whose next attempt is due; the scheduler's retry job."""
+    """Send every queued or failed mail whose next attempt is due; the scheduler's retry job.
+
+    It works in its own session: call it with no transaction of the caller's open (on SQLite an
+    open transaction holds the write lock).
+    """
     now = now or utcnow()
     with Session(db.engine) as session:
         due = session.scalars(

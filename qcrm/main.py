@@ -10,6 +10,7 @@ from qcrm.clients import (
     CHANNEL_TYPE_LABELS,
     CLIENT_KIND_LABELS,
     WEEKDAY_LABELS,
+    WEEKDAY_SHORT_LABELS,
     format_business_hours,
 )
 from qcrm.extensions import db
@@ -52,5 +53,6 @@ def labels() -> dict[str, object]:
         "kind_labels": CLIENT_KIND_LABELS,
         "channel_type_labels": CHANNEL_TYPE_LABELS,
         "weekday_labels": WEEKDAY_LABELS,
+        "weekday_short_labels": WEEKDAY_SHORT_LABELS,
         "format_hours": format_business_hours,
     }

@@ -6,9 +6,10 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from email import message_from_bytes
-from email.message import Message
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -35,10 +36,10 @@ class MailSink:
     """aiosmtpd handler that keeps every received message."""
 
     def __init__(self) -> None:
-        self.messages: list[Message] = []
+        self.messages: list[EmailMessage] = []
 
     async def handle_DATA(self, server, session, envelope):
-        self.messages.append(message_from_bytes(envelope.content))
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 Message accepted for delivery"
 
 
@@ -52,10 +53,18 @@ def smtp_server() -> Iterator[Controller]:
 
 
 @pytest.fixture
-def mailbox(smtp_server: Controller) -> list[Message]:
+def mailbox(smtp_server: Controller) -> list[EmailMessage]:
     """The messages the local SMTP server received during this test."""
     smtp_server.handler.messages.clear()
     return smtp_server.handler.messages
+
+
+class EnglishClient(FlaskClient):
+    """A test client whose browser asks for English (the app's default locale is German)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.environ_base.setdefault("HTTP_ACCEPT_LANGUAGE", "en")
 
 
 def base_config(database_url: str, **overrides: object) -> dict[str, object]:
@@ -133,15 +142,11 @@ def make_app(database_url: str, smtp_server: Controller, tmp_path: Path):
     apps: list[Flask] = []
 
     def factory(**overrides: object) -> Flask:
-        config = base_config(
-            database_url,
-            MAIL_SERVER=smtp_server.hostname,
-            MAIL_PORT=smtp_server.port,
-            **overrides,
-        )
-        app = create_app(config)
-        app.instance_path = str(tmp_path / "instance")
-        if not apps:
+        mail_settings = {"MAIL_SERVER": smtp_server.hostname, "MAIL_PORT": smtp_server.port}
+        config = base_config(database_url, **{**mail_settings, **overrides})
+        app = create_app(config, instance_path=str(tmp_path / "instance"))
+        app.test_client_class = EnglishClient
+        if not apps and "SQLALCHEMY_DATABASE_URI" not in overrides:
             with app.app_context():
                 clear_tables()
         apps.append(app)
@@ -211,7 +216,7 @@ def world(app: Flask) -> World:
 
         def user(name: str, role: Role, **extra: object) -> User:
             return User(
-                email=f"{name}@qcrm.test",
+                email=f"{name}@qcrm.example",
                 name=name.replace("_", " ").title(),
                 role=role,
                 password_hash=password_hash,
@@ -263,3 +268,20 @@ def login(client: FlaskClient, user: User) -> None:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+@contextmanager
+def count_queries(app: Flask) -> Iterator[list[str]]:
+    """Collect the SQL statements the app's engine runs inside the block."""
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)

@@ -1,0 +1,122 @@
+"""The `flask qcrm` commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qcrm.extensions import db
+from qcrm.models import Channel, Client, Role, User
+from tests.conftest import bearer
+
+
+def test_init_creates_the_first_admin_from_options(app):
+    result = app.test_cli_runner().invoke(
+        args=[
+            "qcrm",
+            "init",
+            "--admin-email",
+            "Chefin@Firma.example",
+            "--admin-name",
+            "Chefin",
+            "--admin-password",
+            "a long password",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        admin = db.session.query(User).filter_by(email="chefin@firma.example").one()
+        assert admin.role is Role.ADMIN
+
+
+def test_init_asks_for_the_admin_interactively(app):
+    result = app.test_cli_runner().invoke(
+        args=["qcrm", "init"], input="boss@firma.example\nsecret password\nsecret password\n"
+    )
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.query(User).filter_by(email="boss@firma.example").count() == 1
+
+
+def test_init_refuses_a_too_short_password_with_a_clear_message(app):
+    result = app.test_cli_runner().invoke(
+        args=["qcrm", "init", "--admin-email", "a@firma.example", "--admin-password", "short"]
+    )
+    assert result.exit_code != 0
+    assert "at least 10 characters" in result.output
+
+
+def test_create_user_with_password_and_clients(app, world):
+    result = app.test_cli_runner().invoke(
+        args=[
+            "qcrm",
+            "create-user",
+            "ceo@firma.example",
+            "--name",
+            "CEO",
+            "--role",
+            "executive",
+            "--password",
+            "long enough pw",
+            "--client",
+            str(world.client_a.id),
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        user = db.session.query(User).filter_by(email="ceo@firma.example").one()
+        assert [c.name for c in user.clients] == ["Stadtwerke Aue"]
+
+
+def test_create_user_without_password_sends_an_invitation(app, mailbox):
+    result = app.test_cli_runner().invoke(
+        args=["qcrm", "create-user", "neu@firma.example", "--name", "Neu", "--role", "tester"]
+    )
+    assert result.exit_code == 0, result.output
+    assert [m["To"] for m in mailbox] == ["neu@firma.example"]
+
+
+def test_token_create_prints_a_working_token(app, world):
+    result = app.test_cli_runner().invoke(
+        args=["qcrm", "token", "create", "manager@qcrm.example", "--name", "import script"]
+    )
+    assert result.exit_code == 0, result.output
+    token = result.output.strip()
+    response = app.test_client().get("/api/v1/me", headers=bearer(token))
+    assert response.json["email"] == "manager@qcrm.example"
+
+
+def test_token_create_for_unknown_user_fails_clearly(app):
+    result = app.test_cli_runner().invoke(args=["qcrm", "token", "create", "x@firma.example"])
+    assert result.exit_code != 0
+    assert "No user with the e-mail address" in result.output
+
+
+def test_demo_loads_once_and_prints_working_logins(app):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["qcrm", "demo"])
+    second = runner.invoke(args=["qcrm", "demo"])
+    assert first.exit_code == 0, first.output
+    assert first.output == second.output
+    with app.app_context():
+        assert db.session.query(Client).count() == 4
+        assert db.session.query(Channel).count() == 15
+        assert {u.role for u in db.session.query(User)} == set(Role)
+    assert (Path(app.instance_path) / "demo-logins.txt").exists()
+    _role, email, password = next(
+        line.split() for line in first.output.splitlines() if "manager@" in line
+    )
+    client = app.test_client()
+    response = client.post("/login", data={"email": email, "password": password})
+    assert response.headers["Location"] == "/home"
+
+
+def test_outbox_send_retries_due_mail(app, mailbox):
+    from qcrm import mail
+
+    with app.app_context():
+        mail.queue_mail("k@example.com", "S", "T")
+        db.session.info.pop("qcrm_outbox_pending")  # as if the process died before sending
+        db.session.commit()
+    result = app.test_cli_runner().invoke(args=["qcrm", "outbox", "send"])
+    assert "1 mail(s) sent." in result.output
+    assert len(mailbox) == 1

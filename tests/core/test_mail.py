@@ -1,0 +1,105 @@
+"""The mail outbox: written with the transaction, sent after commit, retried after failures."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+from qcrm import mail
+from qcrm.db import utcnow
+from qcrm.extensions import db
+from qcrm.models import MailStatus, OutboxMail
+from tests.conftest import free_port
+
+
+def test_mail_is_sent_after_the_transaction_commits(app, mailbox):
+    with app.app_context():
+        queued = mail.queue_mail("kunde@example.com", "Betreff", "Hallo", "<p>Hallo</p>")
+        assert mailbox == []
+        db.session.commit()
+        assert len(mailbox) == 1
+        sent = db.session.get(OutboxMail, queued.id)
+        assert sent.status is MailStatus.SENT
+        assert sent.attempts == 1
+    message = mailbox[0]
+    assert message["Subject"] == "Betreff"
+    assert message["Message-ID"] == sent.message_id
+    assert message.get_body(("html",)).get_content().strip() == "<p>Hallo</p>"
+
+
+def test_a_rolled_back_mail_is_neither_stored_nor_sent(app, mailbox):
+    with app.app_context():
+        mail.queue_mail("kunde@example.com", "Betreff", "Hallo")
+        db.session.rollback()
+        db.session.commit()
+        assert db.session.query(OutboxMail).count() == 0
+    assert mailbox == []
+
+
+def test_extra_headers_are_sent(app, mailbox):
+    with app.app_context():
+        mail.queue_mail(
+            "kunde@example.com", "S", "T", headers={"List-Unsubscribe": "<https://x/u>"}
+        )
+        db.session.commit()
+    assert mailbox[0]["List-Unsubscribe"] == "<https://x/u>"
+
+
+def test_failed_send_stays_in_the_outbox_and_is_retried_later(make_app, smtp_server, mailbox):
+    broken = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port(), MAIL_TIMEOUT=2)
+    with broken.app_context():
+        mail_id = mail.queue_mail("kunde@example.com", "Betreff", "Hallo").id
+        db.session.commit()
+        failed = db.session.get(OutboxMail, mail_id)
+        assert failed.status is MailStatus.FAILED
+        assert failed.attempts == 1
+        assert "refused" in failed.last_error
+        assert failed.next_attempt_at > utcnow()
+        db.session.rollback()  # end the read transaction: on SQLite it holds the write lock
+        # not yet due: nothing happens
+        assert mail.deliver_due() == 0
+    working = make_app()
+    with working.app_context():
+        later = utcnow() + dt.timedelta(minutes=2)
+        assert mail.deliver_due(now=later) == 1
+        sent = db.session.get(OutboxMail, mail_id)
+        assert sent.status is MailStatus.SENT
+        assert sent.attempts == 2
+        assert sent.last_error is None
+    assert len(mailbox) == 1
+
+
+def test_two_deliverers_never_send_the_same_mail_twice(make_app, mailbox):
+    app = make_app(MAIL_SERVER=None)
+    with app.app_context():
+        ids = [mail.queue_mail(f"k{i}@example.com", "S", "T").id for i in range(6)]
+        db.session.commit()  # no server configured: all stay failed, due in a minute
+    sender = make_app()
+    later = utcnow() + dt.timedelta(minutes=2)
+    results: list[int] = []
+
+    def deliver() -> None:
+        with sender.app_context():
+            results.append(mail.deliver_due(now=later))
+
+    threads = [threading.Thread(target=deliver) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(results) == 6
+    assert sorted(m["To"] for m in mailbox) == sorted(f"k{i}@example.com" for i in range(6))
+    with sender.app_context():
+        statuses = {db.session.get(OutboxMail, i).status for i in ids}
+        assert statuses == {MailStatus.SENT}
+
+
+def test_mail_is_given_up_after_the_last_retry(make_app):
+    app = make_app(MAIL_SERVER=None)
+    with app.app_context():
+        queued = mail.queue_mail("k@example.com", "S", "T")
+        db.session.commit()
+        far_future = utcnow() + dt.timedelta(days=30)
+        for _ in range(mail.MAX_ATTEMPTS + 2):
+            mail.deliver_due(now=far_future)
+        assert db.session.get(OutboxMail, queued.id).attempts == mail.MAX_ATTEMPTS
