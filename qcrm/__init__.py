@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from qcrm.config import (
     DefaultConfig,
@@ -48,6 +49,11 @@ def create_app(
     errors_views.init_app(app)
     _register_blueprints(app)
 
+    if app.config["PROXY_FIX_HOPS"]:
+        # behind a reverse proxy: trust its X-Forwarded-* headers (client address, https)
+        hops = int(app.config["PROXY_FIX_HOPS"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
     from qcrm.cli import qcrm_cli
 
     app.cli.add_command(qcrm_cli)
@@ -61,7 +67,7 @@ def _migrations_dir() -> str:
 def _finish_configuration(app: Flask) -> None:
     config = app.config
     development = config["QCRM_ENV"] == "development"
-    if not (development or app.testing or app.debug):
+    if not (development or app.testing):
         check_production_settings(config)
     elif not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = secrets.token_hex(32)

@@ -115,6 +115,23 @@ def normalize_business_hours(hours: Mapping[str, object]) -> dict[str, list[str]
     return result
 
 
+def summarize_business_hours(hours: Mapping[str, list[str]]) -> list[tuple[list[str], str]]:
+    """Group consecutive days with the same hours: [(["mon", …, "fri"], "08:00-18:00"), …]."""
+    groups: list[tuple[list[str], str]] = []
+    for day in WEEKDAYS:
+        text = ", ".join(hours.get(day, []))
+        if (
+            text
+            and groups
+            and groups[-1][1] == text
+            and WEEKDAYS.index(groups[-1][0][-1]) + 1 == WEEKDAYS.index(day)
+        ):
+            groups[-1][0].append(day)
+        elif text:
+            groups.append(([day], text))
+    return groups
+
+
 def format_business_hours(hours: Mapping[str, list[str]]) -> dict[str, str]:
     return {day: ", ".join(hours.get(day, [])) for day in WEEKDAYS}
 

@@ -37,6 +37,10 @@ class DefaultConfig:
     BABEL_DEFAULT_TIMEZONE = "Europe/Berlin"
     BOOTSTRAP_SERVE_LOCAL = True
 
+    #: Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted
+    #: (0: none). Login throttling per address needs the real client address.
+    PROXY_FIX_HOPS = 0
+
     #: Flask-Limiter storage; use redis://… in production so that all workers share the counts.
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = False
@@ -78,8 +82,9 @@ PLAIN_ENV_VARS = (
     "MAIL_DEFAULT_SENDER",
     "PUBLIC_BASE_URL",
     "QCRM_ENV",
+    "RATELIMIT_STORAGE_URI",
 )
-PLAIN_ENV_INTS = ("MAIL_PORT",)
+PLAIN_ENV_INTS = ("MAIL_PORT", "PROXY_FIX_HOPS")
 PLAIN_ENV_FLAGS = ("MAIL_USE_TLS", "MAIL_USE_SSL")
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, has_request_context, request, session
+from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import format_datetime, get_locale
 from flask_login import current_user
 
@@ -14,8 +14,9 @@ def select_locale() -> str:
     if not has_request_context():
         # the command line speaks English like its own output; mails use force_locale
         return "en"
-    if current_user and current_user.is_authenticated and current_user.language in languages:
-        return current_user.language
+    user = g.get("api_user") if request.path.startswith("/api/") else current_user
+    if user and user.is_authenticated and user.language in languages:
+        return user.language
     if session.get("language") in languages:
         return session["language"]
     return (

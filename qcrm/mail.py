@@ -32,6 +32,8 @@ RETRY_DELAYS = (
     dt.timedelta(hours=8),
 )
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
+#: How long a claimed mail belongs to its sender before another process may take it over.
+SENDING_LEASE = dt.timedelta(minutes=5)
 
 
 def queue_mail(
@@ -80,6 +82,14 @@ def deliver(mail_ids: list[int]) -> int:
     return sent
 
 
+def _claimable(now: dt.datetime):
+    """Queued or failed mails, and mails whose sender died mid-send (their lease ran out)."""
+    return or_(
+        OutboxMail.status.in_([MailStatus.QUEUED, MailStatus.FAILED]),
+        (OutboxMail.status == MailStatus.SENDING) & (OutboxMail.next_attempt_at <= now),
+    )
+
+
 def deliver_due(now: dt.datetime | None = None) -> int:
     """Send every queued or failed mail whose next attempt is due; the scheduler's retry job.
 
@@ -91,24 +101,31 @@ def deliver_due(now: dt.datetime | None = None) -> int:
         due = session.scalars(
             select(OutboxMail.id)
             .where(
-                OutboxMail.status.in_([MailStatus.QUEUED, MailStatus.FAILED]),
+                _claimable(now),
                 OutboxMail.attempts < MAX_ATTEMPTS,
                 or_(OutboxMail.next_attempt_at.is_(None), OutboxMail.next_attempt_at <= now),
             )
             .order_by(OutboxMail.id)
         ).all()
         session.rollback()
-        return sum(_deliver_one(session, mail_id) for mail_id in due)
+        return sum(_deliver_one(session, mail_id, now) for mail_id in due)
 
 
-def _deliver_one(session: Session, mail_id: int) -> int:
+def _deliver_one(session: Session, mail_id: int, now: dt.datetime | None = None) -> int:
+    """Claim the mail under a lease, send it, record the outcome.
+
+    A sender that dies after claiming leaves the row in SENDING; once the lease has run out it
+    is claimed again and re-sent with the same Message-ID, so receivers see one message.
+    """
+    now = now or utcnow()
     claimed = session.execute(
         update(OutboxMail)
-        .where(
-            OutboxMail.id == mail_id,
-            OutboxMail.status.in_([MailStatus.QUEUED, MailStatus.FAILED]),
+        .where(OutboxMail.id == mail_id, _claimable(now))
+        .values(
+            status=MailStatus.SENDING,
+            attempts=OutboxMail.attempts + 1,
+            next_attempt_at=now + SENDING_LEASE,
         )
-        .values(status=MailStatus.SENDING, attempts=OutboxMail.attempts + 1)
     ).rowcount
     session.commit()
     if not claimed:

@@ -11,7 +11,7 @@ from qcrm.clients import (
     CLIENT_KIND_LABELS,
     WEEKDAY_LABELS,
     WEEKDAY_SHORT_LABELS,
-    format_business_hours,
+    summarize_business_hours,
 )
 from qcrm.extensions import db
 from qcrm.forms import ROLE_LABELS
@@ -54,5 +54,5 @@ def labels() -> dict[str, object]:
         "channel_type_labels": CHANNEL_TYPE_LABELS,
         "weekday_labels": WEEKDAY_LABELS,
         "weekday_short_labels": WEEKDAY_SHORT_LABELS,
-        "format_hours": format_business_hours,
+        "summarize_hours": summarize_business_hours,
     }

@@ -7,10 +7,12 @@ import time
 
 import pytest
 import sqlalchemy as sa
+from flask import request
 
 from qcrm import create_app
 from qcrm.config import normalize_database_url
 from qcrm.extensions import db
+from qcrm.permissions import public
 
 
 def test_production_refuses_to_start_without_a_secret_key(monkeypatch, tmp_path):
@@ -112,3 +114,15 @@ def test_concurrent_read_then_write_transactions_never_fail_as_locked(sqlite_app
         # no lost update either: every increment saw the previous one
         assert connection.exec_driver_sql("SELECT n FROM counter").scalar() == 100
     engine.dispose()
+
+
+def test_behind_a_proxy_the_forwarded_client_address_is_used(make_app):
+    app = make_app(PROXY_FIX_HOPS=1)
+
+    @app.get("/_probe_address")
+    @public
+    def probe():  # a throwaway route for this test only
+        return request.remote_addr or ""
+
+    response = app.test_client().get("/_probe_address", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert response.text == "203.0.113.9"

@@ -103,3 +103,39 @@ def test_mail_is_given_up_after_the_last_retry(make_app):
         for _ in range(mail.MAX_ATTEMPTS + 2):
             mail.deliver_due(now=far_future)
         assert db.session.get(OutboxMail, queued.id).attempts == mail.MAX_ATTEMPTS
+
+
+def test_a_mail_left_sending_by_a_dead_process_is_resent_with_its_message_id(app, mailbox):
+    with app.app_context():
+        row = OutboxMail(
+            recipient="k@example.com",
+            subject="S",
+            body_text="T",
+            message_id="<fixed-id@qcrm.test>",
+            status=MailStatus.SENDING,
+            attempts=1,
+            next_attempt_at=utcnow() + mail.SENDING_LEASE,
+        )
+        db.session.add(row)
+        db.session.flush()
+        mail_id = row.id
+        db.session.commit()
+        assert mail.deliver_due() == 0  # the lease still runs: the other sender may be alive
+        assert mail.deliver_due(now=utcnow() + mail.SENDING_LEASE * 2) == 1
+        assert db.session.get(OutboxMail, mail_id).status is MailStatus.SENT
+    assert [m["Message-ID"] for m in mailbox] == ["<fixed-id@qcrm.test>"]
+
+
+def test_api_messages_follow_the_token_users_language(app, world):
+    with app.app_context():
+        from qcrm.models import User
+
+        db.session.get(User, world.manager.id).language = "de"
+        db.session.commit()
+    response = app.test_client().post(
+        "/api/v1/clients",
+        json={"name": "Stadtwerke Aue"},
+        headers={"Authorization": f"Bearer {world.tokens['manager']}"},
+    )
+    assert response.status_code == 422
+    assert response.json["errors"][0]["message"] == "Es gibt bereits einen Kunden mit diesem Namen."
