@@ -32,6 +32,9 @@ instance/config.py:
 run: $(STAMP) translations instance/config.py
 	QCRM_ENV=development $(FLASK) qcrm init --no-admin
 	QCRM_ENV=development $(FLASK) qcrm demo
+	@echo "Serving http://127.0.0.1:5000 with the scheduler beside it (Ctrl+C stops both)."
+	QCRM_ENV=development $(FLASK) qcrm scheduler & scheduler=$$!; \
+	trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
 	QCRM_ENV=development $(FLASK) run --host 127.0.0.1 --port 5000
 
 lint: $(STAMP)

@@ -43,7 +43,9 @@ def create_app(
     i18n.init_app(app)
     security.init_app(app)
 
-    from qcrm import auth, errors_views
+    from qcrm import auth, errors_views, scheduler
+
+    scheduler.init_app(app)
 
     auth.init_login(app)
     errors_views.init_app(app)
@@ -96,6 +98,10 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(clients_views.bp)
     api.init_app(app)
+
+    import audits
+
+    audits.init_app(app)
 
     from qcrm.permissions import PUBLIC, declare_endpoint
 

@@ -8,7 +8,7 @@ from flask.cli import AppGroup
 from flask_migrate import upgrade
 from sqlalchemy import select
 
-from qcrm import accounts, demo, mail
+from qcrm import accounts, demo, mail, scheduler
 from qcrm.errors import ServiceError
 from qcrm.extensions import db
 from qcrm.models import Role, User
@@ -99,6 +99,18 @@ def demo_command() -> None:
     click.echo("Demo data is loaded. Demo logins (also in instance/demo-logins.txt):")
     for login in logins:
         click.echo(f"  {login.role:<10} {login.email:<32} {login.password}")
+
+
+@qcrm_cli.command("scheduler")
+@click.option("--once", is_flag=True, help="Run every job once and exit (for cron or tests).")
+def scheduler_command(once: bool) -> None:
+    """Run the scheduler: outbox, due inquiries, e-mail sending, replies, timeouts."""
+    app = current_app._get_current_object()
+    if once:
+        failed = scheduler.run_once(app)
+        click.echo(f"Scheduler jobs ran once; {failed} failed.")
+        raise SystemExit(1 if failed else 0)
+    scheduler.run_forever(app)
 
 
 @qcrm_cli.group("outbox")

@@ -66,6 +66,36 @@ class DefaultConfig:
     #: Base URL used in links inside mails sent outside a request (scheduler, CLI).
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"
 
+    #: The scheduler process: how often its jobs run, and the rules of dispatch.
+    SCHEDULER_INTERVAL_SECONDS = 30
+    #: Testers are told about an inquiry this long before its planned time.
+    SCHEDULER_DUE_LEAD_MINUTES = 60
+    #: A due inquiry the tester has not logged as sent after this long is overdue.
+    SCHEDULER_OVERDUE_GRACE_MINUTES = 120
+    #: How long a claimed e-mail attempt belongs to its sender before another may take it over.
+    SCHEDULER_LEASE_SECONDS = 120
+    #: Waiting time before a failed automatic send is tried again.
+    SCHEDULER_RETRY_SECONDS = 300
+    #: /readyz answers 503 when no scheduler has beaten recently (for the scheduler's monitor).
+    READYZ_REQUIRES_SCHEDULER = False
+
+    #: The audit mailbox: personas' addresses are its aliases. AUDIT_SMTP_* fall back to MAIL_*.
+    AUDIT_MAIL_DOMAIN: str | None = None
+    AUDIT_SMTP_SERVER: str | None = None
+    AUDIT_SMTP_PORT: int | None = None
+    AUDIT_SMTP_USE_TLS: bool | None = None
+    AUDIT_SMTP_USE_SSL: bool | None = None
+    AUDIT_SMTP_USERNAME: str | None = None
+    AUDIT_SMTP_PASSWORD: str | None = None
+    AUDIT_IMAP_HOST: str | None = None
+    #: None: 993 with SSL, 143 without.
+    AUDIT_IMAP_PORT: int | None = None
+    AUDIT_IMAP_SSL = True
+    AUDIT_IMAP_TIMEOUT = 30
+    AUDIT_IMAP_USER: str | None = None
+    AUDIT_IMAP_PASSWORD: str | None = None
+    AUDIT_IMAP_FOLDER = "INBOX"
+
     API_TITLE = "Q-CRM API"
     API_VERSION = "v1"
     OPENAPI_VERSION = "3.0.3"

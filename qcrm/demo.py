@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from flask import Flask, current_app
 from sqlalchemy import select
 
 from qcrm import accounts
@@ -135,6 +137,7 @@ def load_demo(instance_path: str) -> list[DemoLogin]:
     }
     stored = _read_logins(Path(instance_path) / "demo-logins.txt")
     logins = []
+    users: dict[Role, User] = {}
     for role, email, name, all_clients, client_names in USERS:
         user = db.session.scalar(select(User).where(User.email == email))
         password = stored.get(email)
@@ -149,9 +152,30 @@ def load_demo(instance_path: str) -> list[DemoLogin]:
             user.password_hash = accounts.hash_password(password)
             user.active = True
         logins.append(DemoLogin(role.value, email, password))
+        users[role] = user
     db.session.commit()
+    for step in current_app.extensions.get(DEMO_STEPS_KEY, []):
+        step(DemoContext(clients=clients, users=users))
+        db.session.commit()
     _write_logins(Path(instance_path) / "demo-logins.txt", logins)
     return logins
+
+
+DEMO_STEPS_KEY = "qcrm_demo_steps"
+
+
+@dataclass(frozen=True)
+class DemoContext:
+    """What the core demo data created, for the feature packages' demo steps."""
+
+    clients: dict[str, Client]
+    #: the demo user of each role
+    users: dict[Role, User]
+
+
+def register_demo_step(app: Flask, step: Callable[[DemoContext], None]) -> None:
+    """Let a feature package add its demo data; steps run in order and must be idempotent."""
+    app.extensions.setdefault(DEMO_STEPS_KEY, []).append(step)
 
 
 def _ensure_client(name, kind, notes, channels) -> Client:

@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from qcrm import scheduler
 from qcrm.extensions import csrf, db
 from qcrm.permissions import public
 
@@ -30,4 +31,13 @@ def readyz():
         current_app.logger.error("readiness check failed: %s", error)
         db.session.rollback()
         return jsonify(status="unavailable", database="unreachable"), 503
-    return jsonify(status="ok", database="ok")
+    state = scheduler.status(current_app)
+    body = {
+        "status": "ok",
+        "database": "ok",
+        "scheduler": state.state,
+        "scheduler_last_beat": state.last_beat.isoformat() if state.last_beat else None,
+    }
+    if state.state != "ok" and current_app.config["READYZ_REQUIRES_SCHEDULER"]:
+        return jsonify({**body, "status": "unavailable"}), 503
+    return jsonify(body)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 from flask import Flask, current_app, g, has_request_context, request, session
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 
 from qcrm.extensions import babel
@@ -30,3 +33,14 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": (
         format_datetime(value, fmt) if value else ""
     )
+    app.jinja_env.filters["date_short"] = lambda value: (
+        format_date(value, "medium") if value else ""
+    )
+    app.jinja_env.filters["datetime_in"] = datetime_in
+
+
+def datetime_in(value: dt.datetime | None, time_zone: str, fmt: str = "EEE d.M. HH:mm") -> str:
+    """A moment shown in another time zone (a channel's), in the user's language."""
+    if value is None:
+        return ""
+    return format_datetime(value.astimezone(ZoneInfo(time_zone)), fmt, rebase=False)

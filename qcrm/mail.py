@@ -164,26 +164,42 @@ def build_message(mail: OutboxMail) -> EmailMessage:
 
 def _send_smtp(mail: OutboxMail) -> None:
     config = current_app.config
-    if not config.get("MAIL_SERVER"):
-        if config.get("QCRM_ENV") == "development":
-            current_app.logger.warning(
-                "MAIL_SERVER is not set; mail not sent:\nTo: %s\nSubject: %s\n\n%s",
-                mail.recipient,
-                mail.subject,
-                mail.body_text,
-            )
-        raise RuntimeError("MAIL_SERVER is not configured")
-    message = build_message(mail)
-    host, port, timeout = config["MAIL_SERVER"], int(config["MAIL_PORT"]), config["MAIL_TIMEOUT"]
-    if config.get("MAIL_USE_SSL"):
+    if not config.get("MAIL_SERVER") and config.get("QCRM_ENV") == "development":
+        current_app.logger.warning(
+            "MAIL_SERVER is not set; mail not sent:\nTo: %s\nSubject: %s\n\n%s",
+            mail.recipient,
+            mail.subject,
+            mail.body_text,
+        )
+    send_via_smtp(build_message(mail))
+
+
+def send_via_smtp(message: EmailMessage, prefix: str = "MAIL") -> None:
+    """Hand a message to the SMTP server configured under ``<prefix>_SERVER`` etc.
+
+    The product's own mail uses the MAIL_* settings; test inquiries sent from personas use the
+    audit mailbox's AUDIT_SMTP_* settings, falling back to MAIL_* where one is not set.
+    """
+    config = current_app.config
+
+    def setting(name: str, default: object = None) -> object:
+        value = config.get(f"{prefix}_{name}")
+        return value if value is not None else config.get(f"MAIL_{name}", default)
+
+    host = setting("SERVER")
+    if not host:
+        raise RuntimeError(f"{prefix}_SERVER is not configured")
+    port, timeout = int(setting("PORT", 25)), float(setting("TIMEOUT", 20))
+    if setting("USE_SSL"):
         smtp: smtplib.SMTP = smtplib.SMTP_SSL(
             host, port, timeout=timeout, context=ssl.create_default_context()
         )
     else:
         smtp = smtplib.SMTP(host, port, timeout=timeout)
     with smtp:
-        if config.get("MAIL_USE_TLS") and not config.get("MAIL_USE_SSL"):
+        if setting("USE_TLS") and not setting("USE_SSL"):
             smtp.starttls(context=ssl.create_default_context())
-        if config.get("MAIL_USERNAME"):
-            smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
+        if setting("USERNAME"):
+            # values from QCRM_* variables are parsed as JSON: a numeric password is a number
+            smtp.login(str(setting("USERNAME")), str(setting("PASSWORD") or ""))
         smtp.send_message(message)

@@ -191,3 +191,17 @@ class OutboxMail(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     next_attempt_at: Mapped[dt.datetime | None]
     sent_at: Mapped[dt.datetime | None]
+
+
+class SchedulerHeartbeat(db.Model):
+    """The scheduler process writes its heartbeat here; /readyz reports its age."""
+
+    __tablename__ = "scheduler_heartbeats"
+
+    #: One row per scheduler process ("host:pid").
+    name: Mapped[str] = mapped_column(String(120), primary_key=True)
+    beat_at: Mapped[dt.datetime]
+    started_at: Mapped[dt.datetime]
+    #: The last job failure of this process ("job: error"), shown to admins and managers.
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[dt.datetime | None]

@@ -3,6 +3,7 @@ local SMTP server, the app and its test client, and a small world of users and c
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import socket
 from collections.abc import Iterator
@@ -19,8 +20,22 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
+from audits.models import (
+    HourBand,
+    Inquiry,
+    ItemType,
+    MethodDimension,
+    Persona,
+    QualityDimension,
+    Scenario,
+    ScenarioCategory,
+    Scorecard,
+    ScorecardItem,
+    ScorecardVersion,
+    Wave,
+)
 from qcrm import create_app
-from qcrm.extensions import db
+from qcrm.extensions import db, limiter
 from qcrm.models import ApiToken, Channel, ChannelType, Client, Role, User
 
 PASSWORD = "correct horse battery"
@@ -136,9 +151,27 @@ def clear_tables() -> None:
     db.session.commit()
 
 
+@pytest.fixture(scope="session")
+def shared_app(database_url: str, smtp_server: Controller, tmp_path_factory) -> Flask:
+    """One app with the default test settings for the whole run: building an app costs ~0.2 s
+    (mostly routing), which a thousand route-access cases would pay each."""
+    config = base_config(database_url, MAIL_SERVER=smtp_server.hostname, MAIL_PORT=smtp_server.port)
+    app = create_app(config, instance_path=str(tmp_path_factory.mktemp("instance")))
+    app.test_client_class = EnglishClient
+    return app
+
+
 @pytest.fixture
-def make_app(database_url: str, smtp_server: Controller, tmp_path: Path):
-    """Build apps on the test database (emptied first); the test may override settings."""
+def clean_database(shared_app: Flask) -> None:
+    """Every test starts from empty tables (the schema stays, built once by the migrations)."""
+    with shared_app.app_context():
+        clear_tables()
+        db.session.remove()
+
+
+@pytest.fixture
+def make_app(database_url: str, smtp_server: Controller, tmp_path: Path, clean_database):
+    """Build apps of their own on the test database, for tests that change settings."""
     apps: list[Flask] = []
 
     def factory(**overrides: object) -> Flask:
@@ -146,9 +179,6 @@ def make_app(database_url: str, smtp_server: Controller, tmp_path: Path):
         config = base_config(database_url, **{**mail_settings, **overrides})
         app = create_app(config, instance_path=str(tmp_path / "instance"))
         app.test_client_class = EnglishClient
-        if not apps and "SQLALCHEMY_DATABASE_URI" not in overrides:
-            with app.app_context():
-                clear_tables()
         apps.append(app)
         return app
 
@@ -160,8 +190,21 @@ def make_app(database_url: str, smtp_server: Controller, tmp_path: Path):
 
 
 @pytest.fixture
-def app(make_app) -> Flask:
-    return make_app()
+def app(shared_app: Flask, tmp_path: Path, clean_database) -> Iterator[Flask]:
+    """The shared app, with its settings and jobs restored after the test."""
+    config = dict(shared_app.config)
+    extensions = {
+        key: list(value) if isinstance(value, list) else value
+        for key, value in shared_app.extensions.items()
+    }
+    shared_app.instance_path = str(tmp_path / "instance")
+    limiter.reset()
+    yield shared_app
+    with shared_app.app_context():
+        db.session.remove()
+    shared_app.config.clear()
+    shared_app.config.update(config)
+    shared_app.extensions.update(extensions)
 
 
 @pytest.fixture
@@ -183,6 +226,16 @@ class World:
     channel_a: Channel
     channel_b: Channel
     tokens: dict[str, str]
+    other_tester: User
+    scenario: Scenario
+    persona: Persona
+    scorecard: Scorecard
+    version: ScorecardVersion
+    item: ScorecardItem
+    wave_a: Wave
+    wave_b: Wave
+    inquiry_a: Inquiry
+    inquiry_other: Inquiry
 
     def user(self, name: str) -> User:
         return getattr(self, name)
@@ -230,8 +283,14 @@ def world(app: Flask) -> World:
             "tester": user("tester", Role.TESTER),
             "executive": user("executive", Role.EXECUTIVE, clients=[client_a]),
         }
-        db.session.add_all([client_a, client_b, channel_a, channel_b, *users.values()])
+        other_tester = user("other_tester", Role.TESTER)
+        db.session.add_all(
+            [client_a, client_b, channel_a, channel_b, other_tester, *users.values()]
+        )
         db.session.flush()
+        audit = _audit_world(
+            client_a, client_b, channel_a, channel_b, users["tester"], other_tester
+        )
         tokens = {}
         for name, account in users.items():
             plaintext = f"qcrm_test_{name}_token"
@@ -245,7 +304,9 @@ def world(app: Flask) -> World:
             )
             tokens[name] = plaintext
         db.session.commit()
-        for entity in [client_a, client_b, channel_a, channel_b, *users.values()]:
+        for entity in [client_a, client_b, channel_a, channel_b, other_tester, *users.values()]:
+            db.session.refresh(entity)
+        for entity in audit.values():
             db.session.refresh(entity)
         world = World(
             client_a=client_a,
@@ -253,10 +314,81 @@ def world(app: Flask) -> World:
             channel_a=channel_a,
             channel_b=channel_b,
             tokens=tokens,
+            other_tester=other_tester,
             **users,
+            **audit,
         )
         db.session.expunge_all()
     return world
+
+
+def _audit_world(client_a, client_b, channel_a, channel_b, tester, other_tester) -> dict:
+    """A scenario, persona, scorecard, a wave per client and an inquiry per tester."""
+    scenario = Scenario(
+        title="Tarifwechsel",
+        category=ScenarioCategory.QUESTION,
+        script="Ich möchte in den Ökostrom-Tarif wechseln. Was muss ich tun?",
+        expected_answer="Online-Formular oder Anruf; Wechsel zum Monatsersten.",
+        solved_criteria="Weg und Termin des Wechsels genannt.",
+        channel_types=[],
+    )
+    persona = Persona(display_name="Jana Berger", email="jana.berger@mail.example")
+    scorecard = Scorecard(name="Standard")
+    version = ScorecardVersion(scorecard=scorecard, number=1)
+    item = ScorecardItem(
+        version=version,
+        position=1,
+        method_dimension=MethodDimension.COMMUNICATION,
+        quality_dimension=QualityDimension.INDIVIDUALITY,
+        text="Persönliche Anrede",
+        item_type=ItemType.YES_NO,
+    )
+
+    def wave(client, channel, name) -> Wave:
+        return Wave(
+            name=name,
+            client=client,
+            scorecard_version=version,
+            period_start=dt.date(2030, 1, 7),
+            period_end=dt.date(2030, 1, 18),
+            seed=1,
+            contacts_per_cell=1,
+            weekdays=["mon", "tue", "wed", "thu", "fri"],
+            hour_bands=["morning", "noon", "afternoon"],
+            channels=[channel],
+            scenarios=[scenario],
+            testers=[tester],
+        )
+
+    wave_a, wave_b = wave(client_a, channel_a, "Welle A"), wave(client_b, channel_b, "Welle B")
+
+    def inquiry(wave_, channel, who) -> Inquiry:
+        return Inquiry(
+            wave=wave_,
+            channel=channel,
+            scenario=scenario,
+            tester=who,
+            persona=persona,
+            planned_at=dt.datetime(2030, 1, 7, 9, 30, tzinfo=dt.UTC),
+            planned_local_date=dt.date(2030, 1, 7),
+            planned_weekday=0,
+            planned_hour_band=HourBand.MORNING,
+        )
+
+    objects = {
+        "scenario": scenario,
+        "persona": persona,
+        "scorecard": scorecard,
+        "version": version,
+        "item": item,
+        "wave_a": wave_a,
+        "wave_b": wave_b,
+        "inquiry_a": inquiry(wave_a, channel_a, tester),
+        "inquiry_other": inquiry(wave_a, channel_a, other_tester),
+    }
+    db.session.add_all(objects.values())
+    db.session.flush()
+    return objects
 
 
 def login(client: FlaskClient, user: User) -> None:

@@ -114,6 +114,18 @@ def shoot_all(browser: Browser, base_url: str, logins, client_id: int, outdir: P
             camera.shoot(5, "client", f"/clients/{client_id}")
             camera.shoot(6, "channel-new", f"/clients/{client_id}/channels/new")
             camera.shoot(7, "profile", "/profile")
+            camera.shoot(9, "waves", "/audits/waves")
+            camera.shoot(10, "wave", "/audits/waves/1")
+            camera.shoot(11, "wave-new", "/audits/waves/new")
+            camera.shoot(12, "scenarios", "/audits/scenarios")
+            camera.shoot(13, "personas", "/audits/personas")
+            camera.shoot(14, "scorecard", "/audits/scorecards/versions/1")
+            context.close()
+
+            context = browser.new_context(locale=locale, viewport=viewport)
+            camera = Camera(context.new_page(), base_url, prefix, outdir, report)
+            camera.log_in(logins["tester"])
+            camera.shoot(15, "my-inquiries", "/audits/my-inquiries")
             context.close()
 
             context = browser.new_context(locale=locale, viewport=viewport)

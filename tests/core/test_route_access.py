@@ -57,6 +57,20 @@ PARAMS: dict[str, Param] = {
         scoped=None,
     ),
     "token": Param(own=lambda w, p: "not-a-valid-token"),
+    "scenario_id": Param(own=lambda w, p: w.scenario.id),
+    "persona_id": Param(own=lambda w, p: w.persona.id),
+    "scorecard_id": Param(own=lambda w, p: w.scorecard.id),
+    "version_id": Param(own=lambda w, p: w.version.id),
+    "item_id": Param(own=lambda w, p: w.item.id),
+    "wave_id": Param(
+        own=lambda w, p: w.wave_a.id, foreign=lambda w, p: w.wave_b.id, scoped=CLIENT_SCOPED
+    ),
+    # a tester reaches only their own inquiries; others only those of clients they see
+    "inquiry_id": Param(
+        own=lambda w, p: w.inquiry_a.id,
+        foreign=lambda w, p: w.inquiry_other.id if p == "tester" else None,
+        scoped=frozenset({"tester"}),
+    ),
     "filename": Param(own=lambda w, p: "app.css"),
 }
 FOREIGN_PARAMS = [name for name, param in PARAMS.items() if param.foreign is not None]
@@ -112,8 +126,11 @@ def _url(app, endpoint: str, world: World, principal: str, variant: str) -> tupl
             continue
         assert name in PARAMS, f"add URL parameter <{name}> of {rule.rule} to PARAMS in this test"
         param = PARAMS[name]
-        if variant == "foreign" and param.foreign is not None:
-            values[name] = param.foreign(world, principal)
+        foreign = (
+            param.foreign(world, principal) if variant == "foreign" and param.foreign else None
+        )
+        if foreign is not None:
+            values[name] = foreign
             refused = refused or param.scoped is None or principal in param.scoped
         else:
             values[name] = param.own(world, principal)

@@ -1,0 +1,338 @@
+"""What the scheduler does with test inquiries, as plain functions of the current time.
+
+The database decides what is due. Every job selects candidate rows, then wins each row with a
+conditional UPDATE (or a unique constraint) before acting on it, so that two scheduler processes
+never act on the same row twice; every step commits on its own, so a crash loses at most the row
+in hand. E-mail attempts are sent under a lease: a process that dies mid-send leaves the attempt
+"sending"; when the lease has run out another process takes it over and re-sends it with the
+same Message-ID, so the mailbox and the reply matching still see one message.
+
+Dispatch states (Inquiry.status): planned → due → sent → answered / unanswered, or cancelled;
+not contactable is logged by the tester. The review of a contact log is a separate state.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import smtplib
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from audits.models import (
+    AttemptState,
+    Inquiry,
+    InquiryAttempt,
+    InquiryStatus,
+    Wave,
+    WaveStatus,
+)
+from audits.replies import answer_timeout, inquiry_subject
+from qcrm.accounts import external_url
+from qcrm.db import utcnow
+from qcrm.extensions import db
+from qcrm.mail import queue_mail, send_via_smtp
+from qcrm.models import ChannelType
+
+log = logging.getLogger(__name__)
+ACTIVE_WAVES = (WaveStatus.SCHEDULED, WaveStatus.RUNNING)
+BATCH = 200
+
+
+def _config(name: str) -> float:
+    return float(current_app.config[name])
+
+
+def _is_automatic(inquiry: Inquiry) -> bool:
+    return inquiry.wave.auto_send_email and inquiry.channel.type is ChannelType.EMAIL
+
+
+def start_and_close_waves(now: dt.datetime) -> int:
+    """Start scheduled waves whose period began; close running ones that are over and settled."""
+    today = now.date()
+    changed = db.session.execute(
+        update(Wave)
+        .where(Wave.status == WaveStatus.SCHEDULED, Wave.period_start <= today)
+        .values(status=WaveStatus.RUNNING)
+    ).rowcount
+    open_inquiry = exists().where(
+        Inquiry.wave_id == Wave.id,
+        Inquiry.status.in_([InquiryStatus.PLANNED, InquiryStatus.DUE, InquiryStatus.SENT]),
+    )
+    changed += db.session.execute(
+        update(Wave)
+        .where(Wave.status == WaveStatus.RUNNING, Wave.period_end < today, ~open_inquiry)
+        .values(status=WaveStatus.CLOSED, closed_at=now)
+    ).rowcount
+    db.session.commit()
+    return changed
+
+
+def make_inquiries_due(now: dt.datetime) -> int:
+    """Planned inquiries whose time is near become due: a first attempt is created and the
+    tester notified (or, for e-mails the wave sends itself, the attempt is queued for sending)."""
+    lead = dt.timedelta(minutes=_config("SCHEDULER_DUE_LEAD_MINUTES"))
+    candidates = db.session.scalars(
+        select(Inquiry.id)
+        .join(Wave, Inquiry.wave_id == Wave.id)
+        .where(
+            Inquiry.status == InquiryStatus.PLANNED,
+            Inquiry.planned_at <= now + lead,
+            Wave.status.in_(ACTIVE_WAVES),
+        )
+        .order_by(Inquiry.planned_at)
+        .limit(BATCH)
+    ).all()
+    db.session.rollback()
+    done = 0
+    for inquiry_id in candidates:
+        won = db.session.execute(
+            update(Inquiry)
+            .where(Inquiry.id == inquiry_id, Inquiry.status == InquiryStatus.PLANNED)
+            .values(status=InquiryStatus.DUE, notified_at=now)
+        ).rowcount
+        if not won:
+            db.session.rollback()
+            continue
+        inquiry = db.session.get_one(Inquiry, inquiry_id)
+        automatic = _is_automatic(inquiry)
+        db.session.add(
+            InquiryAttempt(
+                inquiry_id=inquiry.id, number=1, due_at=inquiry.planned_at, automatic=automatic
+            )
+        )
+        if not automatic:
+            _notify_tester(inquiry, attempt_number=1)
+        db.session.commit()
+        done += 1
+    return done
+
+
+def _notify_tester(inquiry: Inquiry, attempt_number: int) -> None:
+    tester = inquiry.tester
+    if tester is None or not tester.active:
+        return
+    with force_locale(tester.language or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        subject = (
+            _("Test inquiry due: %(scenario)s", scenario=inquiry.scenario.title)
+            if attempt_number == 1
+            else _("Second attempt due: %(scenario)s", scenario=inquiry.scenario.title)
+        )
+        queue_mail(
+            tester.email,
+            subject,
+            render_template(
+                "mail/inquiry_due.txt",
+                inquiry=inquiry,
+                tester=tester,
+                attempt_number=attempt_number,
+                link=external_url("audits.my_inquiries"),
+            ),
+        )
+
+
+def send_automatic_attempts(now: dt.datetime, worker: str) -> int:
+    """Send due e-mail attempts from the persona's address, each claimed under a lease."""
+    lease = dt.timedelta(seconds=_config("SCHEDULER_LEASE_SECONDS"))
+    claimable = or_(
+        and_(InquiryAttempt.state == AttemptState.PENDING, InquiryAttempt.due_at <= now),
+        and_(InquiryAttempt.state == AttemptState.SENDING, InquiryAttempt.lease_until < now),
+    )
+    candidates = db.session.scalars(
+        select(InquiryAttempt.id)
+        .where(InquiryAttempt.automatic.is_(True), claimable)
+        .order_by(InquiryAttempt.due_at, InquiryAttempt.id)
+        .limit(BATCH)
+    ).all()
+    db.session.rollback()
+    sent = 0
+    for attempt_id in candidates:
+        won = db.session.execute(
+            update(InquiryAttempt)
+            .where(InquiryAttempt.id == attempt_id, claimable)
+            .values(
+                state=AttemptState.SENDING,
+                claimed_by=worker,
+                lease_until=now + lease,
+                # fixed at the first claim: a re-send after a crash keeps the Message-ID
+                message_id=func.coalesce(InquiryAttempt.message_id, _new_message_id()),
+                send_count=InquiryAttempt.send_count + 1,
+            )
+        ).rowcount
+        db.session.commit()
+        if won:
+            sent += _send_attempt(attempt_id, worker)
+    return sent
+
+
+def _new_message_id() -> str:
+    sender = current_app.config.get("AUDIT_MAIL_DOMAIN") or "qcrm.invalid"
+    return make_msgid(domain=sender)
+
+
+def _send_attempt(attempt_id: int, worker: str) -> int:
+    attempt = db.session.get_one(InquiryAttempt, attempt_id)
+    inquiry_id, number = attempt.inquiry_id, attempt.number
+    try:
+        message = _inquiry_message(attempt.inquiry, attempt)
+        # never hold a transaction (on SQLite: the write lock) while talking to a mail server
+        db.session.rollback()
+        send_via_smtp(message, prefix="AUDIT_SMTP")
+    except (OSError, smtplib.SMTPException, RuntimeError) as error:
+        db.session.rollback()
+        retry = dt.timedelta(seconds=_config("SCHEDULER_RETRY_SECONDS"))
+        db.session.execute(
+            update(InquiryAttempt)
+            .where(InquiryAttempt.id == attempt_id, InquiryAttempt.claimed_by == worker)
+            .values(
+                state=AttemptState.PENDING,
+                due_at=utcnow() + retry,
+                lease_until=None,
+                claimed_by=None,
+                last_error=f"{type(error).__name__}: {error}"[:2000],
+            )
+        )
+        db.session.commit()
+        log.warning("inquiry %s attempt %s not sent: %s", inquiry_id, number, error)
+        return 0
+    sent_at = utcnow()
+    db.session.execute(
+        update(InquiryAttempt)
+        .where(InquiryAttempt.id == attempt_id, InquiryAttempt.state == AttemptState.SENDING)
+        .values(state=AttemptState.SENT, sent_at=sent_at, lease_until=None, last_error=None)
+    )
+    db.session.execute(
+        update(Inquiry)
+        .where(Inquiry.id == inquiry_id, Inquiry.status == InquiryStatus.DUE)
+        .values(status=InquiryStatus.SENT)
+    )
+    db.session.commit()
+    return 1
+
+
+def _inquiry_message(inquiry: Inquiry, attempt: InquiryAttempt) -> EmailMessage:
+    persona = inquiry.persona
+    if persona is None or not persona.email:
+        raise RuntimeError("the persona has no e-mail address")
+    message = EmailMessage()
+    message["From"] = formataddr((persona.display_name, persona.email))
+    message["To"] = inquiry.channel.address
+    message["Subject"] = inquiry_subject(inquiry)
+    message["Message-ID"] = attempt.message_id
+    message.set_content(inquiry.scenario.script)
+    return message
+
+
+def record_sent_by_tester(inquiry: Inquiry, attempt_number: int, sent_at: dt.datetime) -> None:
+    """The tester logged that they sent an attempt themselves."""
+    attempt = next((a for a in inquiry.attempts if a.number == attempt_number), None)
+    if attempt is None:
+        raise ValueError(f"inquiry {inquiry.id} has no attempt {attempt_number}")
+    attempt.state, attempt.sent_at = AttemptState.SENT, sent_at
+    if inquiry.status is InquiryStatus.DUE:
+        inquiry.status = InquiryStatus.SENT
+    db.session.commit()
+
+
+def mark_overdue(now: dt.datetime) -> int:
+    """Due inquiries the tester has not logged as sent within the grace period are overdue."""
+    grace = dt.timedelta(minutes=_config("SCHEDULER_OVERDUE_GRACE_MINUTES"))
+    count = db.session.execute(
+        update(Inquiry)
+        .where(
+            Inquiry.status == InquiryStatus.DUE,
+            Inquiry.overdue_at.is_(None),
+            Inquiry.planned_at <= now - grace,
+            ~exists().where(
+                InquiryAttempt.inquiry_id == Inquiry.id, InquiryAttempt.automatic.is_(True)
+            ),
+        )
+        .values(overdue_at=now)
+    ).rowcount
+    db.session.commit()
+    return count
+
+
+def _sent_without_answer():
+    return (
+        select(Inquiry)
+        .join(Wave, Inquiry.wave_id == Wave.id)
+        .where(Inquiry.status == InquiryStatus.SENT, Inquiry.first_answer_at.is_(None))
+        .order_by(Inquiry.id)
+    )
+
+
+def schedule_second_attempts(now: dt.datetime) -> int:
+    """Where the wave says so, an inquiry with no answer X hours after it was sent gets a
+    second attempt (a row of the same inquiry; the unique number makes it happen once)."""
+    candidates = db.session.scalars(
+        _sent_without_answer()
+        .where(Wave.second_attempt_after_hours.is_not(None))
+        .where(~exists().where(InquiryAttempt.inquiry_id == Inquiry.id, InquiryAttempt.number == 2))
+        .limit(BATCH)
+    ).all()
+    created = 0
+    for inquiry in candidates:
+        first = inquiry.attempts[0] if inquiry.attempts else None
+        if first is None or first.sent_at is None:
+            continue
+        if first.sent_at + dt.timedelta(hours=inquiry.wave.second_attempt_after_hours) > now:
+            continue
+        try:
+            with db.session.begin_nested():
+                db.session.add(
+                    InquiryAttempt(
+                        inquiry_id=inquiry.id, number=2, due_at=now, automatic=first.automatic
+                    )
+                )
+        except IntegrityError:
+            continue  # another scheduler created it
+        if not first.automatic:
+            _notify_tester(inquiry, attempt_number=2)
+        created += 1
+    db.session.commit()
+    return created
+
+
+def answer_deadline(inquiry: Inquiry) -> dt.datetime | None:
+    """When the inquiry counts as unanswered: the answer timeout after its last sent attempt.
+
+    While a second attempt is planned but not yet sent, there is no deadline yet.
+    """
+    sent = [a for a in inquiry.attempts if a.sent_at is not None]
+    if not sent:
+        return None
+    if inquiry.wave.second_attempt_after_hours is not None and len(sent) < 2:
+        first = sent[0]
+        second_due = first.sent_at + dt.timedelta(hours=inquiry.wave.second_attempt_after_hours)
+        timeout = answer_timeout(inquiry)
+        if second_due < first.sent_at + timeout:
+            return None
+    return sent[-1].sent_at + answer_timeout(inquiry)
+
+
+def mark_unanswered(now: dt.datetime) -> int:
+    """A sent inquiry without an answer when its deadline passes is unanswered: a result."""
+    candidates = db.session.scalars(_sent_without_answer().limit(BATCH * 5)).all()
+    marked = 0
+    for inquiry in candidates:
+        deadline = answer_deadline(inquiry)
+        if deadline is None or deadline > now:
+            continue
+        marked += db.session.execute(
+            update(Inquiry)
+            .where(
+                Inquiry.id == inquiry.id,
+                Inquiry.status == InquiryStatus.SENT,
+                Inquiry.first_answer_at.is_(None),
+            )
+            .values(status=InquiryStatus.UNANSWERED)
+        ).rowcount
+    db.session.commit()
+    return marked

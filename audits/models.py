@@ -1,0 +1,450 @@
+"""Audit planning: scenarios, personas, versioned scorecards, waves and their inquiries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import JSON, Column, Float, ForeignKey, Index, String, Table, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from qcrm.db import utcnow
+from qcrm.extensions import db
+from qcrm.models import Channel, Client, User
+
+# Scenarios -----------------------------------------------------------------------------------
+
+
+class ScenarioCategory(enum.Enum):
+    QUESTION = "question"
+    COMPLAINT = "complaint"
+    ORDER = "order"
+    INFORMATION_REQUEST = "information_request"
+    CANCELLATION = "cancellation"
+    TECHNICAL_PROBLEM = "technical_problem"
+    OTHER = "other"
+
+
+class Difficulty(enum.Enum):
+    EASY = "easy"
+    MEDIUM = "medium"
+    HARD = "hard"
+
+
+class Scenario(db.Model):
+    """A test story: what the tester asks, the correct answer, and what counts as solved."""
+
+    __tablename__ = "scenarios"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    category: Mapped[ScenarioCategory]
+    #: The inquiry text or call script the tester uses.
+    script: Mapped[str] = mapped_column(Text)
+    expected_answer: Mapped[str] = mapped_column(Text, default="")
+    #: What an answer must contain for the scenario to count as solved.
+    solved_criteria: Mapped[str] = mapped_column(Text, default="")
+    difficulty: Mapped[Difficulty] = mapped_column(default=Difficulty.MEDIUM)
+    #: ChannelType values the scenario suits; empty means every type.
+    channel_types: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: "de" or "en": the language of the script.
+    language: Mapped[str] = mapped_column(String(8), default="de")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    archived_at: Mapped[dt.datetime | None]
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+
+# Personas ------------------------------------------------------------------------------------
+
+persona_testers = Table(
+    "persona_testers",
+    db.metadata,
+    Column("persona_id", ForeignKey("personas.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Persona(db.Model):
+    """An anonymous identity a tester uses, so the audited company cannot recognise the audit."""
+
+    __tablename__ = "personas"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    #: Platform ("x", "facebook", "instagram", "linkedin", …) → handle.
+    social_handles: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    archived_at: Mapped[dt.datetime | None]
+
+    #: Testers who may use this persona; none means every tester may.
+    testers: Mapped[list[User]] = relationship(secondary=persona_testers, lazy="selectin")
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+
+#: Clients a tester must never audit (they are known there, or work there).
+tester_excluded_clients = Table(
+    "tester_excluded_clients",
+    db.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("client_id", ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+# Scorecards ----------------------------------------------------------------------------------
+
+
+class MethodDimension(enum.Enum):
+    """How an item is measured (DOMAIN.md: the three views of a mystery contact)."""
+
+    TRANSACTION = "transaction"
+    COMMUNICATION = "communication"
+    HANDLING = "handling"
+
+
+class QualityDimension(enum.Enum):
+    """What an item measures; the methods are compared on these."""
+
+    REACHABILITY = "reachability"
+    RESPONSIVENESS = "responsiveness"
+    INDIVIDUALITY = "individuality"
+    COMPETENCE = "competence"
+    PROCESS = "process"
+    SATISFACTION = "satisfaction"
+
+
+class ItemType(enum.Enum):
+    YES_NO = "yes_no"
+    SCALE = "scale"  # 1–5
+    NUMBER = "number"
+    DURATION = "duration"  # seconds
+
+
+class KnockoutScope(enum.Enum):
+    DIMENSION = "dimension"
+    CONTACT = "contact"
+
+
+class Comparison(enum.Enum):
+    AT_MOST = "at_most"
+    AT_LEAST = "at_least"
+
+
+class DerivedMeasure(enum.Enum):
+    """Transaction items computed from the contact log's timestamps rather than typed."""
+
+    ANSWERED = "answered"
+    FIRST_RESPONSE_WITHIN_TARGET = "first_response_within_target"
+    SOLVED_AT_FIRST_ANSWER = "solved_at_first_answer"
+
+
+class Scorecard(db.Model):
+    """A named scorecard; its criteria live in numbered versions."""
+
+    __tablename__ = "scorecards"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    archived_at: Mapped[dt.datetime | None]
+
+    versions: Mapped[list[ScorecardVersion]] = relationship(
+        back_populates="scorecard", order_by="ScorecardVersion.number"
+    )
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+
+class ScorecardVersion(db.Model):
+    """One version of a scorecard; frozen once a scheduled wave uses it."""
+
+    __tablename__ = "scorecard_versions"
+    __table_args__ = (UniqueConstraint("scorecard_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scorecard_id: Mapped[int] = mapped_column(ForeignKey("scorecards.id"), index=True)
+    number: Mapped[int]
+    #: Set when a wave using this version is scheduled; a frozen version is never changed.
+    frozen_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    scorecard: Mapped[Scorecard] = relationship(back_populates="versions")
+    items: Mapped[list[ScorecardItem]] = relationship(
+        back_populates="version", order_by="ScorecardItem.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.frozen_at is not None
+
+
+class ScorecardItem(db.Model):
+    """One criterion: its dimensions, type, weight, knock-out rule and target (Soll)."""
+
+    __tablename__ = "scorecard_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("scorecard_versions.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int]
+    method_dimension: Mapped[MethodDimension]
+    quality_dimension: Mapped[QualityDimension]
+    text: Mapped[str] = mapped_column(String(300))
+    help_text: Mapped[str] = mapped_column(Text, default="")
+    item_type: Mapped[ItemType]
+    #: Whether "not applicable" may be answered (the item then leaves the score).
+    allows_not_applicable: Mapped[bool] = mapped_column(default=False)
+    weight: Mapped[float] = mapped_column(Float, default=1.0)
+    knockout: Mapped[KnockoutScope | None]
+    #: Number and duration items: the threshold an answer must meet to earn the item
+    #: (durations in seconds); without one they are recorded but not scored.
+    threshold: Mapped[float | None] = mapped_column(Float)
+    comparison: Mapped[Comparison | None]
+    #: The Soll: the share of contacts that should pass this item (0–1).
+    target_pass_rate: Mapped[float | None] = mapped_column(Float)
+    #: Transaction items derived from the timestamps instead of typed by the tester.
+    derived: Mapped[DerivedMeasure | None]
+
+    version: Mapped[ScorecardVersion] = relationship(back_populates="items")
+
+
+# Waves and inquiries -------------------------------------------------------------------------
+
+
+class WaveStatus(enum.Enum):
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    RUNNING = "running"
+    CLOSED = "closed"
+
+
+class HourBand(enum.Enum):
+    """When an inquiry is sent, as DOMAIN.md bands the day (local time of the channel)."""
+
+    NIGHT = "night"  # 0–6
+    MORNING = "morning"  # 6–11
+    NOON = "noon"  # 11–14
+    AFTERNOON = "afternoon"  # 14–18
+    EVENING = "evening"  # 18–24
+
+
+HOUR_BAND_HOURS = {
+    HourBand.NIGHT: (0, 6),
+    HourBand.MORNING: (6, 11),
+    HourBand.NOON: (11, 14),
+    HourBand.AFTERNOON: (14, 18),
+    HourBand.EVENING: (18, 24),
+}
+
+wave_channels = Table(
+    "wave_channels",
+    db.metadata,
+    Column("wave_id", ForeignKey("waves.id", ondelete="CASCADE"), primary_key=True),
+    Column("channel_id", ForeignKey("channels.id"), primary_key=True),
+)
+wave_scenarios = Table(
+    "wave_scenarios",
+    db.metadata,
+    Column("wave_id", ForeignKey("waves.id", ondelete="CASCADE"), primary_key=True),
+    Column("scenario_id", ForeignKey("scenarios.id"), primary_key=True),
+)
+wave_testers = Table(
+    "wave_testers",
+    db.metadata,
+    Column("wave_id", ForeignKey("waves.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("users.id"), primary_key=True),
+)
+
+
+class Wave(db.Model):
+    """An audit campaign: which channels get which scenarios, when, by whom, against which Soll."""
+
+    __tablename__ = "waves"
+    __table_args__ = (Index("ix_waves_client_status", "client_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    #: The audited client; its users see the wave. Channels may also be competitors'.
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
+    scorecard_version_id: Mapped[int] = mapped_column(ForeignKey("scorecard_versions.id"))
+    status: Mapped[WaveStatus] = mapped_column(default=WaveStatus.DRAFT)
+    period_start: Mapped[dt.date]
+    period_end: Mapped[dt.date]
+    #: Seed of the schedule draw: the same seed and settings give the same schedule.
+    seed: Mapped[int]
+    contacts_per_cell: Mapped[int]
+    #: Weekday codes ("mon" … "sun") and HourBand values inquiries may be planned in.
+    weekdays: Mapped[list[str]] = mapped_column(JSON)
+    hour_bands: Mapped[list[str]] = mapped_column(JSON)
+    #: Plan only inside each channel's business hours (off for clients claiming 24/7 service).
+    within_business_hours: Mapped[bool] = mapped_column(default=True)
+    #: ChannelType value → hours until an unanswered inquiry counts as unanswered.
+    answer_timeouts: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
+    #: Hours after the first attempt when a second attempt is sent (None: no second attempt).
+    second_attempt_after_hours: Mapped[float | None] = mapped_column(Float)
+    #: Send e-mail inquiries automatically from the persona's address.
+    auto_send_email: Mapped[bool] = mapped_column(default=False)
+
+    target_answer_rate: Mapped[float | None] = mapped_column(Float)
+    target_frt_median_minutes: Mapped[float | None] = mapped_column(Float)
+    target_frt_within_hours: Mapped[float | None] = mapped_column(Float)
+    target_frt_within_share: Mapped[float | None] = mapped_column(Float)
+    #: MethodDimension value → target score 0–100.
+    target_dimension_scores: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
+    target_total_score: Mapped[float | None] = mapped_column(Float)
+
+    lockout_days: Mapped[int] = mapped_column(default=7)
+    persona_reuse_days: Mapped[int] = mapped_column(default=14)
+    daily_cap_per_tester: Mapped[int] = mapped_column(default=4)
+
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    scheduled_at: Mapped[dt.datetime | None]
+    closed_at: Mapped[dt.datetime | None]
+
+    client: Mapped[Client] = relationship()
+    scorecard_version: Mapped[ScorecardVersion] = relationship()
+    channels: Mapped[list[Channel]] = relationship(secondary=wave_channels, order_by="Channel.id")
+    scenarios: Mapped[list[Scenario]] = relationship(
+        secondary=wave_scenarios, order_by="Scenario.id"
+    )
+    testers: Mapped[list[User]] = relationship(secondary=wave_testers, order_by="User.id")
+
+
+class InquiryStatus(enum.Enum):
+    """The dispatch state of an inquiry (the review state of its contact log is separate)."""
+
+    PLANNED = "planned"
+    DUE = "due"
+    SENT = "sent"
+    ANSWERED = "answered"
+    UNANSWERED = "unanswered"
+    NOT_CONTACTABLE = "not_contactable"
+    CANCELLED = "cancelled"
+
+
+class Inquiry(db.Model):
+    """One planned test contact: channel × scenario × tester × persona × time."""
+
+    __tablename__ = "inquiries"
+    __table_args__ = (
+        Index("ix_inquiries_wave_status", "wave_id", "status"),
+        Index("ix_inquiries_tester_planned", "tester_id", "planned_at"),
+        Index("ix_inquiries_channel_planned", "channel_id", "planned_at"),
+        Index("ix_inquiries_status_planned", "status", "planned_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("waves.id", ondelete="CASCADE"))
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"))
+    scenario_id: Mapped[int] = mapped_column(ForeignKey("scenarios.id"))
+    #: None only while the schedule breaks a rule (the wave cannot be confirmed then).
+    tester_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    persona_id: Mapped[int | None] = mapped_column(ForeignKey("personas.id"))
+    planned_at: Mapped[dt.datetime]
+    #: When the inquiry is planned in the channel's own time zone: for the plan grids.
+    planned_local_date: Mapped[dt.date]
+    planned_weekday: Mapped[int]  # 0 = Monday
+    planned_hour_band: Mapped[HourBand]
+    status: Mapped[InquiryStatus] = mapped_column(default=InquiryStatus.PLANNED)
+    #: The planning rule this inquiry could not meet (no tester or persona was free), if any.
+    plan_problem: Mapped[str | None] = mapped_column(String(40))
+    #: When the tester was told the inquiry is due.
+    notified_at: Mapped[dt.datetime | None]
+    #: Set when the tester had not logged the sending within the grace period.
+    overdue_at: Mapped[dt.datetime | None]
+    #: Time of the first answer (not an automatic acknowledgement) within the timeout.
+    first_answer_at: Mapped[dt.datetime | None]
+    #: The attempt the first answer replied to (2: answered only at the second attempt).
+    answered_attempt: Mapped[int | None]
+
+    wave: Mapped[Wave] = relationship()
+    channel: Mapped[Channel] = relationship()
+    scenario: Mapped[Scenario] = relationship()
+    tester: Mapped[User | None] = relationship()
+    persona: Mapped[Persona | None] = relationship()
+    attempts: Mapped[list[InquiryAttempt]] = relationship(
+        back_populates="inquiry", order_by="InquiryAttempt.number", cascade="all, delete-orphan"
+    )
+
+
+class AttemptState(enum.Enum):
+    """Dispatch of one attempt: pending → sending (claimed under a lease) → sent, or failed."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class InquiryAttempt(db.Model):
+    """The first or second sending of an inquiry (a second attempt is a row, not an inquiry)."""
+
+    __tablename__ = "inquiry_attempts"
+    __table_args__ = (
+        UniqueConstraint("inquiry_id", "number"),
+        Index("ix_inquiry_attempts_state_due", "state", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inquiry_id: Mapped[int] = mapped_column(ForeignKey("inquiries.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    due_at: Mapped[dt.datetime]
+    state: Mapped[AttemptState] = mapped_column(default=AttemptState.PENDING)
+    #: Sent by the scheduler itself (e-mail channels of waves that say so), else by the tester.
+    automatic: Mapped[bool] = mapped_column(default=False)
+    #: Who holds the claim, and until when; an expired lease may be taken over.
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    lease_until: Mapped[dt.datetime | None]
+    #: Fixed when first claimed, so a re-send after a crash carries the same Message-ID.
+    message_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    sent_at: Mapped[dt.datetime | None]
+    send_count: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    inquiry: Mapped[Inquiry] = relationship(back_populates="attempts")
+
+
+class InquiryReply(db.Model):
+    """A message received for an inquiry: an automatic acknowledgement or an answer."""
+
+    __tablename__ = "inquiry_replies"
+    __table_args__ = (Index("ix_inquiry_replies_inquiry_received", "inquiry_id", "received_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inquiry_id: Mapped[int] = mapped_column(ForeignKey("inquiries.id", ondelete="CASCADE"))
+    received_at: Mapped[dt.datetime]
+    sender: Mapped[str] = mapped_column(String(300), default="")
+    subject: Mapped[str] = mapped_column(String(500), default="")
+    body_text: Mapped[str] = mapped_column(Text, default="")
+    #: "we have received your message": recorded, but not an answer.
+    is_auto_acknowledgement: Mapped[bool] = mapped_column(default=False)
+    #: Received after the inquiry's answer timeout: kept and shown as late, never counted.
+    is_late: Mapped[bool] = mapped_column(default=False)
+    #: The Message-ID of a mail read from the mailbox (unique: a mail is stored once).
+    message_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    #: "mailbox" (read by the scheduler) or "tester" (logged by hand).
+    source: Mapped[str] = mapped_column(String(16), default="mailbox")
+
+
+class CalendarFeed(db.Model):
+    """A tester's secret calendar URL; only the token's hash is kept, revoking replaces it."""
+
+    __tablename__ = "calendar_feeds"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

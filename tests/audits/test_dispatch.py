@@ -1,0 +1,236 @@
+"""The scheduler's jobs on inquiries, driven by the clock of the test (time-machine)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import time_machine
+
+from audits import dispatch
+from audits.models import AttemptState, Inquiry, InquiryAttempt, InquiryStatus, Wave, WaveStatus
+from qcrm import scheduler
+from qcrm.db import utcnow
+from qcrm.extensions import db
+from qcrm.models import SchedulerHeartbeat
+from tests.conftest import free_port
+
+PLANNED = dt.datetime(2030, 1, 7, 9, 30, tzinfo=dt.UTC)  # the world's inquiries
+
+
+def _start_wave(app, world, **settings) -> None:
+    with app.app_context():
+        wave = db.session.get(Wave, world.wave_a.id)
+        wave.status = WaveStatus.RUNNING
+        for name, value in settings.items():
+            setattr(wave, name, value)
+        db.session.commit()
+
+
+def _inquiry(world, name="inquiry_a") -> Inquiry:
+    return db.session.get(Inquiry, getattr(world, name).id)
+
+
+def test_inquiries_become_due_an_hour_ahead_and_testers_are_told(app, world, mailbox):
+    _start_wave(app, world, auto_send_email=False)
+    with app.app_context():
+        assert dispatch.make_inquiries_due(PLANNED - dt.timedelta(minutes=61)) == 0
+        assert dispatch.make_inquiries_due(PLANNED - dt.timedelta(minutes=60)) == 2
+        assert dispatch.make_inquiries_due(PLANNED) == 0  # once only
+        inquiry = _inquiry(world)
+        assert inquiry.status is InquiryStatus.DUE
+        assert [(a.number, a.automatic) for a in inquiry.attempts] == [(1, False)]
+    assert sorted(m["To"] for m in mailbox) == [
+        "other_tester@qcrm.example",
+        "tester@qcrm.example",
+    ]
+    body = mailbox[0].get_body(("plain",)).get_content()
+    assert "Tarifwechsel" in body and "service@aue.example" in body and "Jana Berger" in body
+    assert "/audits/my-inquiries" in body
+
+
+def test_draft_waves_are_not_dispatched(app, world):
+    with app.app_context():
+        assert dispatch.make_inquiries_due(PLANNED) == 0
+
+
+def test_email_inquiries_are_sent_from_the_persona_with_a_recorded_message_id(
+    make_app, world, smtp_server, mailbox
+):
+    app = make_app(AUDIT_MAIL_DOMAIN="audit.example")
+    _start_wave(app, world, auto_send_email=True)
+    with app.app_context(), time_machine.travel(PLANNED, tick=False):
+        dispatch.make_inquiries_due(utcnow())
+        assert dispatch.send_automatic_attempts(utcnow(), "w1") == 2
+        inquiry = _inquiry(world)
+        attempt = inquiry.attempts[0]
+        assert inquiry.status is InquiryStatus.SENT
+        assert attempt.state is AttemptState.SENT
+        assert attempt.sent_at == PLANNED
+        assert attempt.message_id.endswith("@audit.example>")
+    message = next(m for m in mailbox if m["Message-ID"] == attempt.message_id)
+    assert message["From"] == "Jana Berger <jana.berger@mail.example>"
+    assert message["To"] == "service@aue.example"
+    assert message["Subject"] == "Tarifwechsel"
+    assert "Ökostrom" in message.get_content()
+
+
+def test_a_send_interrupted_by_a_crash_is_retaken_after_its_lease_with_the_same_message_id(
+    app, world, mailbox
+):
+    _start_wave(app, world, auto_send_email=True)
+    with app.app_context():
+        dispatch.make_inquiries_due(PLANNED)
+        attempt_id = _inquiry(world).attempts[0].id
+        db.session.execute(
+            InquiryAttempt.__table__.update()
+            .where(InquiryAttempt.id == attempt_id)
+            .values(
+                state=AttemptState.SENDING,
+                claimed_by="dead-worker",
+                lease_until=PLANNED + dt.timedelta(minutes=2),
+                message_id="<crashed@audit.example>",
+                send_count=1,
+            )
+        )
+        db.session.commit()
+        dispatch.send_automatic_attempts(PLANNED + dt.timedelta(minutes=1), "w2")
+        assert db.session.get(InquiryAttempt, attempt_id).state is AttemptState.SENDING
+        db.session.rollback()
+        dispatch.send_automatic_attempts(PLANNED + dt.timedelta(minutes=3), "w2")
+        attempt = db.session.get(InquiryAttempt, attempt_id)
+        assert attempt.state is AttemptState.SENT
+        assert attempt.send_count == 2
+    assert "<crashed@audit.example>" in [m["Message-ID"] for m in mailbox]
+
+
+def test_a_failed_send_is_retried_later_and_the_error_kept(make_app, world):
+    app = make_app(AUDIT_SMTP_SERVER="127.0.0.1", AUDIT_SMTP_PORT=free_port(), MAIL_TIMEOUT=2)
+    _start_wave(app, world, auto_send_email=True)
+    with app.app_context(), time_machine.travel(PLANNED, tick=False):
+        dispatch.make_inquiries_due(utcnow())
+        assert dispatch.send_automatic_attempts(utcnow(), "w1") == 0
+        attempt = _inquiry(world).attempts[0]
+        assert attempt.state is AttemptState.PENDING
+        assert "refused" in attempt.last_error
+        assert attempt.due_at == PLANNED + dt.timedelta(seconds=300)
+        assert _inquiry(world).status is InquiryStatus.DUE
+
+
+def _sent(app, world, sent_at=PLANNED, **wave_settings) -> None:
+    _start_wave(app, world, **wave_settings)
+    with app.app_context():
+        dispatch.make_inquiries_due(sent_at)
+        inquiry = _inquiry(world)
+        dispatch.record_sent_by_tester(inquiry, 1, sent_at)
+
+
+def test_an_inquiry_without_answer_is_unanswered_when_its_timeout_passes(app, world):
+    _sent(app, world, auto_send_email=False, answer_timeouts={"email": 72})
+    with app.app_context():
+        assert dispatch.mark_unanswered(PLANNED + dt.timedelta(hours=71, minutes=59)) == 0
+        assert dispatch.mark_unanswered(PLANNED + dt.timedelta(hours=72)) == 1
+        assert _inquiry(world).status is InquiryStatus.UNANSWERED
+
+
+def test_a_second_attempt_is_created_once_and_moves_the_deadline(app, world, mailbox):
+    _sent(
+        app,
+        world,
+        auto_send_email=False,
+        answer_timeouts={"email": 72},
+        second_attempt_after_hours=24,
+    )
+    with app.app_context():
+        later = PLANNED + dt.timedelta(hours=24)
+        assert dispatch.schedule_second_attempts(later - dt.timedelta(minutes=1)) == 0
+        assert dispatch.schedule_second_attempts(later) == 1
+        assert dispatch.schedule_second_attempts(later) == 0
+        inquiry = _inquiry(world)
+        assert [a.number for a in inquiry.attempts] == [1, 2]
+        # not unanswered while the second attempt is not sent
+        assert dispatch.mark_unanswered(PLANNED + dt.timedelta(hours=100)) == 0
+        dispatch.record_sent_by_tester(inquiry, 2, later)
+        assert dispatch.mark_unanswered(later + dt.timedelta(hours=71)) == 0
+        assert dispatch.mark_unanswered(later + dt.timedelta(hours=72)) == 1
+    # the tester's language is unset: mails go out in the default language, German
+    assert any("Zweiter Versuch" in m["Subject"] for m in mailbox), [m["Subject"] for m in mailbox]
+
+
+def test_a_due_inquiry_not_logged_in_time_is_overdue(app, world):
+    _start_wave(app, world, auto_send_email=False)
+    with app.app_context():
+        dispatch.make_inquiries_due(PLANNED)
+        assert dispatch.mark_overdue(PLANNED + dt.timedelta(minutes=119)) == 0
+        assert dispatch.mark_overdue(PLANNED + dt.timedelta(minutes=120)) == 2
+        assert _inquiry(world).overdue_at == PLANNED + dt.timedelta(minutes=120)
+
+
+def test_waves_start_on_their_first_day_and_close_when_over_and_settled(app, world):
+    with app.app_context():
+        wave = db.session.get(Wave, world.wave_a.id)
+        wave.status = WaveStatus.SCHEDULED
+        db.session.commit()
+        dispatch.start_and_close_waves(dt.datetime(2030, 1, 6, 23, 0, tzinfo=dt.UTC))
+        assert db.session.get(Wave, world.wave_a.id).status is WaveStatus.SCHEDULED
+        dispatch.start_and_close_waves(dt.datetime(2030, 1, 7, 0, 0, tzinfo=dt.UTC))
+        assert db.session.get(Wave, world.wave_a.id).status is WaveStatus.RUNNING
+        after = dt.datetime(2030, 1, 19, 0, 0, tzinfo=dt.UTC)
+        dispatch.start_and_close_waves(after)  # inquiries still open: stays running
+        assert db.session.get(Wave, world.wave_a.id).status is WaveStatus.RUNNING
+        db.session.execute(
+            Inquiry.__table__.update()
+            .where(Inquiry.wave_id == world.wave_a.id)
+            .values(status=InquiryStatus.UNANSWERED)
+        )
+        db.session.commit()
+        dispatch.start_and_close_waves(after)
+        assert db.session.get(Wave, world.wave_a.id).status is WaveStatus.CLOSED
+
+
+def test_scheduler_writes_a_heartbeat_that_readyz_reports(app, world):
+    client = app.test_client()
+    assert client.get("/readyz").json["scheduler"] == "never"
+    assert scheduler.run_once(app, worker="host:1") == 0
+    body = client.get("/readyz").json
+    assert body["scheduler"] == "ok"
+    with app.app_context():
+        assert db.session.get(SchedulerHeartbeat, "host:1") is not None
+
+
+def test_a_failing_job_is_logged_and_shown_but_does_not_stop_the_others(app, world):
+    def broken(now, worker):
+        raise RuntimeError("mailbox unreachable")
+
+    app.extensions["qcrm_scheduler_jobs"].insert(2, scheduler.Job("broken", broken, 30))
+    assert scheduler.run_once(app, worker="host:2") == 1
+    with app.app_context():
+        heartbeat = db.session.get(SchedulerHeartbeat, "host:2")
+        assert heartbeat.last_error == "broken: RuntimeError: mailbox unreachable"
+
+
+def test_readyz_can_require_a_live_scheduler(make_app, world):
+    app = make_app(READYZ_REQUIRES_SCHEDULER=True)
+    assert app.test_client().get("/readyz").status_code == 503
+
+
+def test_testers_calendar_feed_lists_their_open_inquiries_and_can_be_revoked(app, world):
+    import re
+
+    from icalendar import Calendar
+
+    from tests.conftest import login
+
+    _start_wave(app, world)
+    client = app.test_client()
+    login(client, world.tester)
+    page = client.post("/audits/my-inquiries/calendar", follow_redirects=True)
+    url = re.search(rb"(/audits/calendar/[A-Za-z0-9_-]+\.ics)", page.data).group(1).decode()
+    anonymous = app.test_client()
+    feed = anonymous.get(url)
+    assert feed.status_code == 200
+    assert feed.mimetype == "text/calendar"
+    events = Calendar.from_ical(feed.data).walk("VEVENT")
+    assert [str(e["uid"]) for e in events] == [f"inquiry-{world.inquiry_a.id}@q-crm"]
+    assert events[0].decoded("dtstart") == PLANNED
+    client.post("/audits/my-inquiries/calendar/revoke")
+    assert anonymous.get(url).status_code == 404
