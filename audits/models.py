@@ -448,3 +448,151 @@ class CalendarFeed(db.Model):
     )
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+# Contact logs, evaluations and their review ---------------------------------------------------
+
+
+class ContactabilityFailure(enum.Enum):
+    """Why an inquiry could not be placed at all: a result of its own, never a missing value."""
+
+    NO_CONTACT_FORM = "no_contact_form"
+    PRIVATE_MESSAGES_DISABLED = "private_messages_disabled"
+    PERSONAL_DATA_DEMANDED = "personal_data_demanded"
+    HOTLINE_NOT_REACHABLE = "hotline_not_reachable"
+    OTHER = "other"
+
+
+class ReviewStatus(enum.Enum):
+    """The review state of a contact log (separate from the inquiry's dispatch state)."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    RETURNED = "returned"
+    APPROVED = "approved"
+
+
+class ContactLog(db.Model):
+    """The tester's record of one inquiry: result, transcript, solved, and its review."""
+
+    __tablename__ = "contact_logs"
+    __table_args__ = (Index("ix_contact_logs_status", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inquiry_id: Mapped[int] = mapped_column(
+        ForeignKey("inquiries.id", ondelete="CASCADE"), unique=True
+    )
+    status: Mapped[ReviewStatus] = mapped_column(default=ReviewStatus.DRAFT)
+    #: Set when the inquiry could not be placed at all.
+    not_contactable: Mapped[ContactabilityFailure | None]
+    #: Phone: seconds waited in total, and how many tries were made.
+    wait_seconds: Mapped[int | None]
+    tries: Mapped[int | None]
+    #: The tester's explicit "no answer" (the same outcome as the timeout).
+    no_answer: Mapped[bool] = mapped_column(default=False)
+    #: Whether the first answer solved the scenario (None: not answered).
+    solved: Mapped[bool | None]
+    transcript: Mapped[str] = mapped_column(Text, default="")
+    #: First response time on the calendar and within the channel's business hours.
+    first_response_seconds: Mapped[float | None] = mapped_column(Float)
+    first_response_business_seconds: Mapped[float | None] = mapped_column(Float)
+    submitted_at: Mapped[dt.datetime | None]
+    reviewed_at: Mapped[dt.datetime | None]
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    review_comment: Mapped[str] = mapped_column(Text, default="")
+    #: Raised on every save: a save based on an older version is refused (optimistic locking).
+    version: Mapped[int] = mapped_column(default=1)
+
+    inquiry: Mapped[Inquiry] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class EvaluationKind(enum.Enum):
+    PRIMARY = "primary"
+    #: Scored independently by another reviewer to check agreement; never counts in reports.
+    CALIBRATION = "calibration"
+
+
+class Evaluation(db.Model):
+    """The scorecard answered for an inquiry, with its scores computed on the server."""
+
+    __tablename__ = "evaluations"
+    __table_args__ = (UniqueConstraint("inquiry_id", "evaluator_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inquiry_id: Mapped[int] = mapped_column(ForeignKey("inquiries.id", ondelete="CASCADE"))
+    evaluator_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[EvaluationKind] = mapped_column(default=EvaluationKind.PRIMARY)
+    scorecard_version_id: Mapped[int] = mapped_column(ForeignKey("scorecard_versions.id"))
+    transaction_score: Mapped[float | None] = mapped_column(Float)
+    communication_score: Mapped[float | None] = mapped_column(Float)
+    handling_score: Mapped[float | None] = mapped_column(Float)
+    total_score: Mapped[float | None] = mapped_column(Float)
+    knocked_out: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
+
+    answers: Mapped[list[EvaluationAnswer]] = relationship(
+        back_populates="evaluation",
+        cascade="all, delete-orphan",
+        order_by="EvaluationAnswer.item_id",
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class EvaluationAnswer(db.Model):
+    """One item's answer and what it earned (before and after knock-outs)."""
+
+    __tablename__ = "evaluation_answers"
+    __table_args__ = (UniqueConstraint("evaluation_id", "item_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("scorecard_items.id"))
+    #: yes/no answers as 1/0, scale 1–5, numbers, durations in seconds
+    value: Mapped[float | None] = mapped_column(Float)
+    not_applicable: Mapped[bool] = mapped_column(default=False)
+    #: Derived from the contact log's timestamps, not typed by the tester.
+    derived: Mapped[bool] = mapped_column(default=False)
+    earned: Mapped[float | None] = mapped_column(Float)
+    final: Mapped[float | None] = mapped_column(Float)
+
+    evaluation: Mapped[Evaluation] = relationship(back_populates="answers")
+
+
+class Evidence(db.Model):
+    """A file attached to a contact log; stored outside the web root under a random name."""
+
+    __tablename__ = "evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inquiry_id: Mapped[int] = mapped_column(
+        ForeignKey("inquiries.id", ondelete="CASCADE"), index=True
+    )
+    original_name: Mapped[str] = mapped_column(String(255))
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class AuditTrailEntry(db.Model):
+    """Who changed what on an inquiry's log, evaluation or review, from what to what."""
+
+    __tablename__ = "audit_trail"
+    __table_args__ = (Index("ix_audit_trail_inquiry_at", "inquiry_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inquiry_id: Mapped[int] = mapped_column(ForeignKey("inquiries.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    #: e.g. "contact_log", "reply", "attempt", "evaluation", "review"
+    subject: Mapped[str] = mapped_column(String(40))
+    field: Mapped[str] = mapped_column(String(80), default="")
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text, default="")

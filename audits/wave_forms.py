@@ -119,7 +119,7 @@ class WaveForm(FlaskForm):
     target_frt_within_hours = DecimalField(
         _l("Answered within (hours)"), places=1, validators=[Optional(), NumberRange(min=0.1)]
     )
-    target_frt_within_share = _percent(_l("… for at least (% of sent inquiries)"))
+    target_frt_within_share = _percent(_l("… for at least (percent of sent inquiries)"))
     target_transaction_score = _score(_l("Transaction score at least"))
     target_communication_score = _score(_l("Communication score at least"))
     target_handling_score = _score(_l("Handling score at least"))

@@ -152,13 +152,16 @@ def clear_tables() -> None:
 
 
 @pytest.fixture(scope="session")
-def shared_app(database_url: str, smtp_server: Controller, tmp_path_factory) -> Flask:
+def shared_app(database_url: str, smtp_server: Controller, tmp_path_factory) -> Iterator[Flask]:
     """One app with the default test settings for the whole run: building an app costs ~0.2 s
     (mostly routing), which a thousand route-access cases would pay each."""
     config = base_config(database_url, MAIL_SERVER=smtp_server.hostname, MAIL_PORT=smtp_server.port)
     app = create_app(config, instance_path=str(tmp_path_factory.mktemp("instance")))
     app.test_client_class = EnglishClient
-    return app
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 @pytest.fixture
