@@ -15,6 +15,7 @@ def init_app(app: Flask) -> None:
     # The view modules register their routes on ``bp`` when imported.
     from audits import (
         access,  # noqa: F401  (scopes wave_id and inquiry_id URL parameters)
+        contact_views,  # noqa: F401
         demo,
         dispatch,
         models,  # noqa: F401  (the tables belong to the schema even before a view uses them)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import abort
 
-from audits.models import Inquiry, Wave
+from audits.models import Evidence, Inquiry, Wave
 from qcrm.extensions import db
 from qcrm.models import Role, User
 from qcrm.permissions import can_see_client, scope_url_parameter
@@ -30,5 +30,15 @@ def get_inquiry_or_404(user: User, inquiry_id: int) -> Inquiry:
     return inquiry
 
 
+def get_evidence_or_404(user: User, evidence_id: int) -> Evidence:
+    """Evidence is reached through its inquiry: the same rules apply."""
+    evidence = db.session.get(Evidence, evidence_id)
+    if evidence is None:
+        abort(404)
+    get_inquiry_or_404(user, evidence.inquiry_id)
+    return evidence
+
+
 scope_url_parameter("wave_id", get_wave_or_404)
+scope_url_parameter("evidence_id", get_evidence_or_404)
 scope_url_parameter("inquiry_id", get_inquiry_or_404)

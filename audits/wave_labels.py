@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 
-from audits.models import InquiryStatus, WaveStatus
+from audits.models import InquiryStatus, ReviewStatus, WaveStatus
 from audits.schedule import PlanProblem
 
 WAVE_STATUS_LABELS = {
@@ -19,6 +19,12 @@ INQUIRY_STATUS_LABELS = {
     InquiryStatus.UNANSWERED: _l("unanswered"),
     InquiryStatus.NOT_CONTACTABLE: _l("not contactable"),
     InquiryStatus.CANCELLED: _l("cancelled"),
+}
+REVIEW_STATUS_LABELS = {
+    ReviewStatus.DRAFT: _l("being logged"),
+    ReviewStatus.SUBMITTED: _l("submitted"),
+    ReviewStatus.RETURNED: _l("returned for correction"),
+    ReviewStatus.APPROVED: _l("approved"),
 }
 PLAN_PROBLEM_LABELS = {
     PlanProblem.NO_TESTERS: _l("There is no tester in the pool."),

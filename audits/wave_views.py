@@ -24,10 +24,12 @@ from audits import bp, calendar
 from audits import waves as service
 from audits.access import get_wave_or_404
 from audits.models import (
+    ContactLog,
     HourBand,
     Inquiry,
     InquiryStatus,
     Persona,
+    ReviewStatus,
     Scenario,
     Scorecard,
     ScorecardVersion,
@@ -352,23 +354,42 @@ def delete_wave(wave_id: int):
 @bp.route("/my-inquiries")
 @allow(Role.TESTER)
 def my_inquiries():
-    """The tester's own inquiries: those due now (overdue first) and the upcoming ones."""
-    rows = db.session.scalars(
-        select(Inquiry)
+    """The tester's workspace: due now (overdue first), to log, returned, upcoming, done."""
+    rows = db.session.execute(
+        select(Inquiry, ContactLog.status)
         .join(Wave, Inquiry.wave_id == Wave.id)
+        .outerjoin(ContactLog, ContactLog.inquiry_id == Inquiry.id)
         .where(
             Inquiry.tester_id == current_user.id,
-            Wave.status.in_([WaveStatus.SCHEDULED, WaveStatus.RUNNING]),
-            Inquiry.status.in_([InquiryStatus.PLANNED, InquiryStatus.DUE]),
+            Wave.status.in_([WaveStatus.SCHEDULED, WaveStatus.RUNNING, WaveStatus.CLOSED]),
+            Inquiry.status != InquiryStatus.CANCELLED,
         )
         .order_by(Inquiry.overdue_at.is_(None), Inquiry.planned_at)
-        .limit(200)
+        .limit(500)
     ).all()
-    _preload(rows)
+    _preload([inquiry for inquiry, _status in rows])
+    sections: dict[str, list[Inquiry]] = {
+        "due": [],
+        "to_log": [],
+        "returned": [],
+        "upcoming": [],
+        "done": [],
+    }
+    for inquiry, review in rows:
+        if review is ReviewStatus.RETURNED:
+            sections["returned"].append(inquiry)
+        elif review in (ReviewStatus.SUBMITTED, ReviewStatus.APPROVED):
+            sections["done"].append(inquiry)
+        elif inquiry.status is InquiryStatus.DUE:
+            sections["due"].append(inquiry)
+        elif inquiry.status is InquiryStatus.PLANNED:
+            sections["upcoming"].append(inquiry)
+        else:
+            sections["to_log"].append(inquiry)
+    sections["done"] = sections["done"][-20:]
     return render_template(
         "audits/my_inquiries.html",
-        due=[i for i in rows if i.status is InquiryStatus.DUE],
-        upcoming=[i for i in rows if i.status is InquiryStatus.PLANNED],
+        sections=sections,
         has_calendar=calendar.has_feed(current_user),
         confirm_form=ConfirmForm(),
     )

@@ -96,6 +96,13 @@ class DefaultConfig:
     AUDIT_IMAP_PASSWORD: str | None = None
     AUDIT_IMAP_FOLDER = "INBOX"
 
+    #: Evidence files (screenshots, PDFs, audio) of contact logs, stored outside the web root.
+    #: None: <instance folder>/evidence (created with mode 0o700).
+    EVIDENCE_FOLDER: str | None = None
+    #: Largest evidence file in bytes, and most evidence files per inquiry.
+    EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
+    EVIDENCE_MAX_FILES = 20
+
     API_TITLE = "Q-CRM API"
     API_VERSION = "v1"
     OPENAPI_VERSION = "3.0.3"

@@ -38,7 +38,7 @@ def put_errors_on_form(form: FlaskForm, error: ServiceError) -> None:
     aliases = getattr(form, "error_field_aliases", {})
     for name, messages in error.errors.items():
         field = form._fields.get(aliases.get(name, name))
-        if field is not None:
+        if field is not None and field.type not in ("HiddenField", "CSRFTokenField"):
             field.errors = [*field.errors, *messages]
         else:
             form.form_errors.extend(messages)

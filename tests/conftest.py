@@ -4,7 +4,9 @@ local SMTP server, the app and its test client, and a small world of users and c
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
+import secrets
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,7 +22,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
+from audits.evidence import evidence_path
 from audits.models import (
+    Evidence,
     HourBand,
     Inquiry,
     ItemType,
@@ -39,6 +43,11 @@ from qcrm.extensions import db, limiter
 from qcrm.models import ApiToken, Channel, ChannelType, Client, Role, User
 
 PASSWORD = "correct horse battery"
+#: A valid 1×1 PNG, for evidence files.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000185d3a7e60000000049454e44ae426082"
+)
 
 
 def free_port() -> int:
@@ -239,6 +248,8 @@ class World:
     wave_b: Wave
     inquiry_a: Inquiry
     inquiry_other: Inquiry
+    evidence_a: Evidence
+    evidence_other: Evidence
 
     def user(self, name: str) -> User:
         return getattr(self, name)
@@ -390,6 +401,20 @@ def _audit_world(client_a, client_b, channel_a, channel_b, tester, other_tester)
         "inquiry_other": inquiry(wave_a, channel_a, other_tester),
     }
     db.session.add_all(objects.values())
+    db.session.flush()
+    for name, inquiry_name in (("evidence_a", "inquiry_a"), ("evidence_other", "inquiry_other")):
+        evidence = Evidence(
+            inquiry_id=objects[inquiry_name].id,
+            original_name="screenshot.png",
+            stored_name=secrets.token_hex(16),
+            content_type="image/png",
+            size=len(PNG),
+            sha256=hashlib.sha256(PNG).hexdigest(),
+            uploaded_by_id=tester.id,
+        )
+        evidence_path(evidence).write_bytes(PNG)
+        db.session.add(evidence)
+        objects[name] = evidence
     db.session.flush()
     return objects
 

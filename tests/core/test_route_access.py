@@ -72,6 +72,11 @@ PARAMS: dict[str, Param] = {
         scoped=frozenset({"tester"}),
     ),
     "filename": Param(own=lambda w, p: "app.css"),
+    "evidence_id": Param(
+        own=lambda w, p: w.evidence_a.id,
+        foreign=lambda w, p: w.evidence_other.id if p == "tester" else None,
+        scoped=frozenset({"tester"}),
+    ),
 }
 FOREIGN_PARAMS = [name for name, param in PARAMS.items() if param.foreign is not None]
 STATIC_FILES = {"bootstrap.static": "bootstrap5/css/bootstrap.min.css"}

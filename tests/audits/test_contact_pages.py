@@ -1,0 +1,185 @@
+"""The contact page as tester and manager: log a two-step conversation, answer the scorecard,
+submit; return, correct, resubmit, approve — and the trail shows every step."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+import time_machine
+
+from audits.models import (
+    DerivedMeasure,
+    Evaluation,
+    Inquiry,
+    InquiryAttempt,
+    InquiryStatus,
+    ItemType,
+    MethodDimension,
+    QualityDimension,
+    ScorecardItem,
+    Wave,
+    WaveStatus,
+)
+from qcrm.extensions import db
+from tests.conftest import login
+
+PLANNED = dt.datetime(2030, 1, 7, 9, 30, tzinfo=dt.UTC)  # 10:30 in Berlin
+
+
+@pytest.fixture(autouse=True)
+def clock():
+    with time_machine.travel(PLANNED + dt.timedelta(days=2), tick=False):
+        yield
+
+
+@pytest.fixture
+def due(app, world):
+    with app.app_context():
+        wave = db.session.get(Wave, world.wave_a.id)
+        wave.status = WaveStatus.RUNNING
+        db.session.add(
+            ScorecardItem(
+                version=wave.scorecard_version,
+                position=2,
+                method_dimension=MethodDimension.TRANSACTION,
+                quality_dimension=QualityDimension.REACHABILITY,
+                text="Beantwortet",
+                item_type=ItemType.YES_NO,
+                weight=1,
+                derived=DerivedMeasure.ANSWERED,
+            )
+        )
+        inquiry = db.session.get(Inquiry, world.inquiry_a.id)
+        inquiry.status = InquiryStatus.DUE
+        db.session.add(InquiryAttempt(inquiry=inquiry, number=1, due_at=PLANNED))
+        db.session.commit()
+        greeting = next(
+            i.id for i in wave.scorecard_version.items if i.text == "Persönliche Anrede"
+        )
+    world.greeting_id = greeting
+    return world
+
+
+def test_tester_logs_and_manager_reviews_a_contact(app, due):
+    url = f"/audits/inquiries/{due.inquiry_a.id}"
+    tester = app.test_client()
+    login(tester, due.tester)
+    assert (
+        tester.post(f"{url}/sent", data={"attempt": "1", "sent_at": "2030-01-07T10:30"}).status_code
+        == 302
+    )
+    replies = [
+        ("2030-01-07T10:31", "Wir haben Ihre Nachricht erhalten.", "y"),
+        ("2030-01-07T14:00", "Welchen Tarif haben Sie heute?", ""),
+        ("2030-01-07T16:00", "Der Wechsel geht online, zum Monatsersten.", ""),
+    ]
+    for received, text, ack in replies:
+        data = {"received_at": received, "sender": "service@aue.example", "text": text}
+        if ack:
+            data["is_auto_acknowledgement"] = "y"
+        assert tester.post(f"{url}/replies", data=data).status_code == 302
+    log = tester.post(
+        f"{url}/log", data={"outcome": "open", "solved": "yes", "transcript": "…", "version": "1"}
+    )
+    assert log.status_code == 302
+    page = tester.post(
+        f"{url}/evaluation", data={f"item_{due.greeting_id}": "no"}, follow_redirects=True
+    )
+    assert b"The scorecard is saved and scored." in page.data
+    # transaction: answered (derived) 1/1 = 100; communication: greeting "no" = 0; total 1/2 = 50
+    with app.app_context():
+        evaluation = db.session.query(Evaluation).one()
+        assert (evaluation.transaction_score, evaluation.communication_score) == (100, 0)
+        assert evaluation.total_score == 50
+        assert db.session.get(Inquiry, due.inquiry_a.id).first_answer_at == dt.datetime(
+            2030, 1, 7, 13, 0, tzinfo=dt.UTC
+        )
+    assert tester.post(f"{url}/submit").status_code == 302
+
+    manager = app.test_client()
+    login(manager, due.manager)
+    refused = manager.post(f"{url}/review", data={"decision": "return", "comment": ""})
+    assert refused.status_code == 400
+    manager.post(f"{url}/review", data={"decision": "return", "comment": "Anrede prüfen"})
+    returned = tester.get(url)
+    assert b"Anrede pr\xc3\xbcfen" in returned.data
+    version = re.search(rb'name="evaluation-version" type="hidden" value="(\d+)"', returned.data)
+    corrected = tester.post(
+        f"{url}/evaluation",
+        data={f"item_{due.greeting_id}": "yes", "evaluation-version": version.group(1).decode()},
+    )
+    assert corrected.status_code == 302
+    tester.post(f"{url}/submit")
+    manager.post(f"{url}/review", data={"decision": "approve", "comment": ""})
+    page = manager.get(url)
+    assert b"approved" in page.data
+    with app.app_context():
+        assert db.session.query(Evaluation).one().total_score == 100
+    trail = page.data.decode()
+    for step in (
+        "attempt attempt_1.sent_at",
+        "reply received_at",
+        "evaluation total_score",
+        "review status",
+    ):
+        assert step in trail, step
+    assert trail.count("review status") == 4  # submitted, returned, submitted, approved
+
+
+def test_invalid_scorecard_answers_are_marked_on_their_item(app, due):
+    client = app.test_client()
+    login(client, due.tester)
+    url = f"/audits/inquiries/{due.inquiry_a.id}"
+    client.post(f"{url}/sent", data={"attempt": "1", "sent_at": "2030-01-07T10:30"})
+    response = client.post(f"{url}/evaluation", data={f"item_{due.greeting_id}": "maybe"})
+    assert response.status_code == 400
+    assert b"Please answer yes or no." in response.data
+    assert f'id="item_{due.greeting_id}-error"'.encode() in response.data
+
+
+def test_a_reply_dated_before_sending_is_refused_on_its_field(app, due):
+    client = app.test_client()
+    login(client, due.tester)
+    url = f"/audits/inquiries/{due.inquiry_a.id}"
+    client.post(f"{url}/sent", data={"attempt": "1", "sent_at": "2030-01-07T10:30"})
+    response = client.post(
+        f"{url}/replies", data={"received_at": "2030-01-07T10:00", "sender": "x", "text": "?"}
+    )
+    assert response.status_code == 400
+    assert b"The reply cannot have come before the inquiry was sent." in response.data
+
+
+def test_a_stale_contact_log_form_is_refused(app, due):
+    client = app.test_client()
+    login(client, due.tester)
+    url = f"/audits/inquiries/{due.inquiry_a.id}"
+    assert (
+        client.post(
+            f"{url}/log", data={"outcome": "open", "transcript": "a", "version": "1"}
+        ).status_code
+        == 302
+    )
+    stale = client.post(f"{url}/log", data={"outcome": "open", "transcript": "b", "version": "1"})
+    assert stale.status_code == 400
+    assert b"Someone else saved this contact in the meantime." in stale.data
+
+
+def test_another_testers_contact_is_not_found(app, due):
+    client = app.test_client()
+    login(client, due.tester)
+    assert client.get(f"/audits/inquiries/{due.inquiry_other.id}").status_code == 404
+
+
+def test_a_stale_scorecard_form_is_refused_with_a_clear_message(app, due):
+    client = app.test_client()
+    login(client, due.tester)
+    url = f"/audits/inquiries/{due.inquiry_a.id}"
+    client.post(f"{url}/sent", data={"attempt": "1", "sent_at": "2030-01-07T10:30"})
+    client.post(f"{url}/evaluation", data={f"item_{due.greeting_id}": "no"})
+    stale = client.post(
+        f"{url}/evaluation", data={f"item_{due.greeting_id}": "yes", "evaluation-version": "1"}
+    )
+    assert stale.status_code == 400
+    assert b"Someone else saved this contact in the meantime." in stale.data
