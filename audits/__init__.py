@@ -15,6 +15,7 @@ def init_app(app: Flask) -> None:
     # The view modules register their routes on ``bp`` when imported.
     from audits import (
         access,  # noqa: F401  (scopes wave_id and inquiry_id URL parameters)
+        contact_api,
         contact_views,  # noqa: F401
         demo,
         dispatch,
@@ -49,5 +50,6 @@ def init_app(app: Flask) -> None:
         scorecard_api.blp,
         wave_api.blp,
         wave_api.inquiries_blp,
+        contact_api.blp,
     ):
         api.register_blueprint(blueprint)

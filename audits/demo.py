@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
+import random
 
 from sqlalchemy import select
 
-from audits import waves
-from audits.models import Persona, Scenario, Scorecard, Wave, WaveStatus
+from audits import contact_logs, waves
+from audits.models import (
+    Inquiry,
+    InquiryAttempt,
+    InquiryStatus,
+    ItemType,
+    Persona,
+    Scenario,
+    Scorecard,
+    Wave,
+    WaveStatus,
+)
+from audits.scoring import Answer
 from audits.standard_scorecard import load_standard_scorecard
 from audits.starter_scenarios import load_starter_scenarios
+from qcrm.db import utcnow
 from qcrm.demo import DemoContext
 from qcrm.extensions import db
 from qcrm.models import ChannelType, Role, User
@@ -122,3 +136,89 @@ def _demo_wave(context: DemoContext, testers: list[User]) -> None:
     waves.confirm_schedule(wave)
     wave.status = WaveStatus.RUNNING
     db.session.commit()
+    _log_past_contacts(wave, context.users[Role.MANAGER])
+
+
+#: Share of inquiries answered at all, and the answer time in hours (log-normal around ~4 h)
+ANSWER_SHARE = 0.78
+ANSWER_HOURS_MU, ANSWER_HOURS_SIGMA = math.log(4), 1.1
+TRANSCRIPTS = {
+    True: "Freundliche, persönliche Antwort; Tarifempfehlung passend zum Verbrauch genannt.",
+    False: "Antwort mit Textbaustein, die eigentliche Frage blieb offen.",
+}
+
+
+def _log_past_contacts(wave: Wave, manager: User) -> None:
+    """Contacts planned more than a day ago are logged as testers would: sent, answered or not,
+    the scorecard answered from plausible distributions, submitted, about half approved."""
+    rng = random.Random(wave.seed)  # noqa: S311 (reproducible demo data, not secrets)
+    cutoff = utcnow() - dt.timedelta(days=1)
+    inquiries = db.session.scalars(
+        select(Inquiry)
+        .where(Inquiry.wave_id == wave.id, Inquiry.planned_at < cutoff)
+        .order_by(Inquiry.planned_at)
+    ).all()
+    for inquiry in inquiries:
+        tester = inquiry.tester
+        sent_at = inquiry.planned_at + dt.timedelta(minutes=rng.randint(0, 25))
+        inquiry.status = InquiryStatus.DUE
+        db.session.add(InquiryAttempt(inquiry_id=inquiry.id, number=1, due_at=inquiry.planned_at))
+        db.session.commit()
+        contact_logs.record_sent(inquiry, tester, 1, sent_at)
+        live = inquiry.channel.type in (ChannelType.PHONE, ChannelType.IN_PERSON)
+        hours = (
+            rng.uniform(0.01, 0.2)
+            if live
+            else rng.lognormvariate(ANSWER_HOURS_MU, ANSWER_HOURS_SIGMA)
+        )
+        answered_at = sent_at + dt.timedelta(hours=hours)
+        answered = rng.random() < ANSWER_SHARE and answered_at < utcnow()
+        solved = answered and rng.random() < 0.65
+        if answered:
+            if not live and rng.random() < 0.5:
+                contact_logs.add_reply(
+                    inquiry,
+                    tester,
+                    received_at=sent_at + dt.timedelta(minutes=1),
+                    sender=inquiry.channel.address,
+                    text="Vielen Dank für Ihre Nachricht. Wir melden uns so schnell wie möglich.",
+                    is_auto_acknowledgement=True,
+                )
+            contact_logs.add_reply(
+                inquiry,
+                tester,
+                received_at=answered_at,
+                sender=inquiry.channel.name,
+                text=TRANSCRIPTS[solved],
+                is_auto_acknowledgement=False,
+            )
+        data = contact_logs.ContactLogData(
+            no_answer=not answered,
+            solved=solved if answered else None,
+            transcript=TRANSCRIPTS[solved] if answered else "Keine Antwort erhalten.",
+        )
+        contact_logs.save_contact_log(inquiry, tester, data, expected_version=None)
+        contact_logs.save_evaluation(
+            inquiry, tester, _plausible_answers(rng, inquiry, solved), expected_version=None
+        )
+        contact_logs.submit(inquiry, tester)
+        if rng.random() < 0.5:
+            contact_logs.approve(inquiry, manager)
+
+
+def _plausible_answers(rng: random.Random, inquiry: Inquiry, solved: bool) -> dict[int, Answer]:
+    answers = {}
+    for item in inquiry.wave.scorecard_version.items:
+        if item.derived is not None:
+            continue
+        if item.allows_not_applicable and rng.random() < 0.5:
+            answers[item.id] = Answer(item.id, None, not_applicable=True)
+        elif item.item_type is ItemType.YES_NO:
+            answers[item.id] = Answer(item.id, rng.random() < (0.9 if solved else 0.6))
+        elif item.item_type is ItemType.SCALE:
+            answers[item.id] = Answer(item.id, rng.choices([1, 2, 3, 4, 5], [1, 2, 5, 7, 5])[0])
+        elif item.item_type is ItemType.DURATION:
+            answers[item.id] = Answer(item.id, float(rng.randint(20, 400)))
+        else:
+            answers[item.id] = Answer(item.id, float(rng.choice([1, 1, 1, 2, 3])))
+    return answers

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from wtforms.fields import SelectChoice
 
 from audits import bp, calendar
+from audits import progress as progress_service
 from audits import waves as service
 from audits.access import get_wave_or_404
 from audits.models import (
@@ -254,6 +255,9 @@ def wave(wave_id: int):
         generate_form=GenerateForm(),
         previous=service.previous_comparable_wave(wave),
         dispatch=service.dispatch_summary(wave) if wave.status is not WaveStatus.DRAFT else None,
+        progress=(
+            progress_service.wave_progress(wave) if wave.status is not WaveStatus.DRAFT else None
+        ),
         scheduler_state=scheduler.status(current_app),
         status_labels=WAVE_STATUS_LABELS,
         inquiry_status_labels=INQUIRY_STATUS_LABELS,

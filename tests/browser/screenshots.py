@@ -120,12 +120,16 @@ def shoot_all(browser: Browser, base_url: str, logins, client_id: int, outdir: P
             camera.shoot(12, "scenarios", "/audits/scenarios")
             camera.shoot(13, "personas", "/audits/personas")
             camera.shoot(14, "scorecard", "/audits/scorecards/versions/1")
+            camera.shoot(17, "calibration", "/audits/waves/1/calibration")
             context.close()
 
             context = browser.new_context(locale=locale, viewport=viewport)
             camera = Camera(context.new_page(), base_url, prefix, outdir, report)
             camera.log_in(logins["tester"])
             camera.shoot(15, "my-inquiries", "/audits/my-inquiries")
+            camera.page.locator("main article h3 a").first.click()
+            camera.page.wait_for_load_state()
+            camera.shoot(16, "contact")
             context.close()
 
             context = browser.new_context(locale=locale, viewport=viewport)

@@ -72,6 +72,7 @@ PARAMS: dict[str, Param] = {
         scoped=frozenset({"tester"}),
     ),
     "filename": Param(own=lambda w, p: "app.css"),
+    "number": Param(own=lambda w, p: 1),
     "evidence_id": Param(
         own=lambda w, p: w.evidence_a.id,
         foreign=lambda w, p: w.evidence_other.id if p == "tester" else None,
