@@ -361,6 +361,8 @@ def submit(inquiry: Inquiry, user: User) -> ContactLog:
     )
     if not has_evaluation and not log.not_contactable:
         raise ServiceError.on("evaluation", _("Answer the scorecard first."))
+    # replies may have been added after the scorecard was saved: store the final times
+    log.first_response_seconds, log.first_response_business_seconds = first_response_times(inquiry)
     if log.no_answer and inquiry.status in (InquiryStatus.SENT, InquiryStatus.DUE):
         _trail(inquiry, user, "inquiry", "status", inquiry.status, InquiryStatus.UNANSWERED)
         inquiry.status = InquiryStatus.UNANSWERED
