@@ -6,7 +6,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, g, has_request_context, request, session
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_login import current_user
 
 from qcrm.extensions import babel
@@ -37,6 +37,9 @@ def init_app(app: Flask) -> None:
         format_date(value, "medium") if value else ""
     )
     app.jinja_env.filters["datetime_in"] = datetime_in
+    app.jinja_env.filters["decimal"] = lambda value, digits=1: (
+        "–" if value is None else format_decimal(value, format="0." + "0" * digits)
+    )
 
 
 def datetime_in(value: dt.datetime | None, time_zone: str, fmt: str = "EEE d.M. HH:mm") -> str:
