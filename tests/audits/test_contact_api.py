@@ -11,18 +11,12 @@ import time_machine
 
 from audits.models import (
     Comparison,
-    DerivedMeasure,
-    Inquiry,
-    InquiryAttempt,
-    InquiryStatus,
     ItemType,
     MethodDimension,
     QualityDimension,
     ScorecardItem,
-    Wave,
-    WaveStatus,
 )
-from qcrm.extensions import db
+from tests.audits.helpers import answered_item, make_inquiry_a_due
 from tests.conftest import PNG, bearer
 
 PLANNED = dt.datetime(2030, 1, 7, 9, 30, tzinfo=dt.UTC)  # 10:30 in Berlin
@@ -38,49 +32,26 @@ def clock():
 def due(app, world):
     """Wave A running, inquiry A due with its first attempt; the scorecard gains a derived
     transaction item, a scale item (weight 2) and a duration item (at most 300 s)."""
-    with app.app_context():
-        wave = db.session.get(Wave, world.wave_a.id)
-        wave.status = WaveStatus.RUNNING
-        version = wave.scorecard_version
-        extra = {
-            "answered": ScorecardItem(
-                version=version,
-                position=2,
-                method_dimension=MethodDimension.TRANSACTION,
-                quality_dimension=QualityDimension.REACHABILITY,
-                text="Beantwortet",
-                item_type=ItemType.YES_NO,
-                derived=DerivedMeasure.ANSWERED,
-            ),
-            "scale": ScorecardItem(
-                version=version,
-                position=3,
-                method_dimension=MethodDimension.HANDLING,
-                quality_dimension=QualityDimension.COMPETENCE,
-                text="Fachlich richtig",
-                item_type=ItemType.SCALE,
-                weight=2,
-            ),
-            "duration": ScorecardItem(
-                version=version,
-                position=4,
-                method_dimension=MethodDimension.HANDLING,
-                quality_dimension=QualityDimension.PROCESS,
-                text="Wartezeit",
-                item_type=ItemType.DURATION,
-                threshold=300,
-                comparison=Comparison.AT_MOST,
-            ),
-        }
-        db.session.add_all(extra.values())
-        inquiry = db.session.get(Inquiry, world.inquiry_a.id)
-        inquiry.status = InquiryStatus.DUE
-        db.session.add(InquiryAttempt(inquiry=inquiry, number=1, due_at=PLANNED))
-        db.session.commit()
-        world.greeting_id = world.item.id
-        world.answered_id = extra["answered"].id
-        world.scale_id = extra["scale"].id
-        world.duration_id = extra["duration"].id
+    scale = ScorecardItem(
+        method_dimension=MethodDimension.HANDLING,
+        quality_dimension=QualityDimension.COMPETENCE,
+        text="Fachlich richtig",
+        item_type=ItemType.SCALE,
+        weight=2,
+    )
+    duration = ScorecardItem(
+        method_dimension=MethodDimension.HANDLING,
+        quality_dimension=QualityDimension.PROCESS,
+        text="Wartezeit",
+        item_type=ItemType.DURATION,
+        threshold=300,
+        comparison=Comparison.AT_MOST,
+    )
+    items = make_inquiry_a_due(app, world, PLANNED, answered_item(), scale, duration)
+    world.greeting_id = items["Persönliche Anrede"]
+    world.answered_id = items["Beantwortet"]
+    world.scale_id = items["Fachlich richtig"]
+    world.duration_id = items["Wartezeit"]
     return world
 
 

@@ -11,7 +11,6 @@ from audits import contact_logs as service
 from audits.models import (
     AttemptState,
     ContactabilityFailure,
-    DerivedMeasure,
     Inquiry,
     InquiryAttempt,
     InquiryStatus,
@@ -22,12 +21,12 @@ from audits.models import (
     ReviewStatus,
     ScorecardItem,
     Wave,
-    WaveStatus,
 )
 from audits.scoring import Answer
 from qcrm.errors import ServiceError
 from qcrm.extensions import db
 from qcrm.models import User
+from tests.audits.helpers import answered_item, make_inquiry_a_due
 
 SENT = dt.datetime(2030, 1, 7, 9, 30, tzinfo=dt.UTC)  # Monday, 10:30 in Berlin
 
@@ -41,51 +40,28 @@ def clock():
 
 @pytest.fixture
 def due(app, world):
-    """The world's wave running, inquiry_a due with its first attempt, and a scorecard of four
-    items: answered (derived, transaction, weight 2), personal greeting (communication, 1),
-    friendliness (scale, communication, 1), routed correctly (handling, 1, may be N/A)."""
+    """The world's wave running with a 24 h "answered within" target, inquiry_a due with its
+    first attempt, and a scorecard of four items: answered (derived, transaction, weight 2),
+    personal greeting (communication, 1), friendliness (scale, communication, 1), routed
+    correctly (handling, 1, may be N/A)."""
+    friendly = ScorecardItem(
+        method_dimension=MethodDimension.COMMUNICATION,
+        quality_dimension=QualityDimension.INDIVIDUALITY,
+        text="Freundlich",
+        item_type=ItemType.SCALE,
+        weight=1,
+    )
+    routed = ScorecardItem(
+        method_dimension=MethodDimension.HANDLING,
+        quality_dimension=QualityDimension.PROCESS,
+        text="Richtig weitergeleitet",
+        item_type=ItemType.YES_NO,
+        weight=1,
+        allows_not_applicable=True,
+    )
+    make_inquiry_a_due(app, world, SENT, answered_item(weight=2), friendly, routed)
     with app.app_context():
-        wave = db.session.get(Wave, world.wave_a.id)
-        wave.status = WaveStatus.RUNNING
-        wave.target_frt_within_hours = 24
-        version = wave.scorecard_version
-        db.session.add_all(
-            [
-                ScorecardItem(
-                    version=version,
-                    position=2,
-                    method_dimension=MethodDimension.TRANSACTION,
-                    quality_dimension=QualityDimension.REACHABILITY,
-                    text="Beantwortet",
-                    item_type=ItemType.YES_NO,
-                    weight=2,
-                    derived=DerivedMeasure.ANSWERED,
-                ),
-                ScorecardItem(
-                    version=version,
-                    position=3,
-                    method_dimension=MethodDimension.COMMUNICATION,
-                    quality_dimension=QualityDimension.INDIVIDUALITY,
-                    text="Freundlich",
-                    item_type=ItemType.SCALE,
-                    weight=1,
-                ),
-                ScorecardItem(
-                    version=version,
-                    position=4,
-                    method_dimension=MethodDimension.HANDLING,
-                    quality_dimension=QualityDimension.PROCESS,
-                    text="Richtig weitergeleitet",
-                    item_type=ItemType.YES_NO,
-                    weight=1,
-                    allows_not_applicable=True,
-                    knockout=None,
-                ),
-            ]
-        )
-        inquiry = db.session.get(Inquiry, world.inquiry_a.id)
-        inquiry.status = InquiryStatus.DUE
-        db.session.add(InquiryAttempt(inquiry=inquiry, number=1, due_at=SENT))
+        db.session.get(Wave, world.wave_a.id).target_frt_within_hours = 24
         db.session.commit()
     return world
 

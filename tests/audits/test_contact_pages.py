@@ -10,19 +10,11 @@ import pytest
 import time_machine
 
 from audits.models import (
-    DerivedMeasure,
     Evaluation,
     Inquiry,
-    InquiryAttempt,
-    InquiryStatus,
-    ItemType,
-    MethodDimension,
-    QualityDimension,
-    ScorecardItem,
-    Wave,
-    WaveStatus,
 )
 from qcrm.extensions import db
+from tests.audits.helpers import answered_item, make_inquiry_a_due
 from tests.conftest import login
 
 PLANNED = dt.datetime(2030, 1, 7, 9, 30, tzinfo=dt.UTC)  # 10:30 in Berlin
@@ -36,29 +28,8 @@ def clock():
 
 @pytest.fixture
 def due(app, world):
-    with app.app_context():
-        wave = db.session.get(Wave, world.wave_a.id)
-        wave.status = WaveStatus.RUNNING
-        db.session.add(
-            ScorecardItem(
-                version=wave.scorecard_version,
-                position=2,
-                method_dimension=MethodDimension.TRANSACTION,
-                quality_dimension=QualityDimension.REACHABILITY,
-                text="Beantwortet",
-                item_type=ItemType.YES_NO,
-                weight=1,
-                derived=DerivedMeasure.ANSWERED,
-            )
-        )
-        inquiry = db.session.get(Inquiry, world.inquiry_a.id)
-        inquiry.status = InquiryStatus.DUE
-        db.session.add(InquiryAttempt(inquiry=inquiry, number=1, due_at=PLANNED))
-        db.session.commit()
-        greeting = next(
-            i.id for i in wave.scorecard_version.items if i.text == "Persönliche Anrede"
-        )
-    world.greeting_id = greeting
+    items = make_inquiry_a_due(app, world, PLANNED, answered_item())
+    world.greeting_id = items["Persönliche Anrede"]
     return world
 
 

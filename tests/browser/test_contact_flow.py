@@ -11,19 +11,10 @@ import pytest
 from playwright.sync_api import expect
 
 from audits.models import (
-    DerivedMeasure,
     Evaluation,
-    Inquiry,
-    InquiryAttempt,
-    InquiryStatus,
-    ItemType,
-    MethodDimension,
-    QualityDimension,
-    ScorecardItem,
-    Wave,
-    WaveStatus,
 )
 from qcrm.extensions import db
+from tests.audits.helpers import answered_item, make_inquiry_a_due
 from tests.browser.conftest import Login
 from tests.browser.support import PHONE
 from tests.conftest import PASSWORD, PNG
@@ -41,26 +32,7 @@ def due_contact(server, world):
     """The world's inquiry_a due since yesterday, on a scorecard of two items: answered
     (derived, transaction) and personal greeting (communication), weight 1 each."""
     planned = (dt.datetime.now(dt.UTC) - dt.timedelta(days=1)).replace(second=0, microsecond=0)
-    with server.app.app_context():
-        wave = db.session.get(Wave, world.wave_a.id)
-        wave.status = WaveStatus.RUNNING
-        db.session.add(
-            ScorecardItem(
-                version=wave.scorecard_version,
-                position=2,
-                method_dimension=MethodDimension.TRANSACTION,
-                quality_dimension=QualityDimension.REACHABILITY,
-                text="Beantwortet",
-                item_type=ItemType.YES_NO,
-                weight=1,
-                derived=DerivedMeasure.ANSWERED,
-            )
-        )
-        inquiry = db.session.get(Inquiry, world.inquiry_a.id)
-        inquiry.planned_at = planned
-        inquiry.status = InquiryStatus.DUE
-        db.session.add(InquiryAttempt(inquiry=inquiry, number=1, due_at=planned))
-        db.session.commit()
+    make_inquiry_a_due(server.app, world, planned, answered_item())
     return planned
 
 
