@@ -1,0 +1,462 @@
+"""Point estimates with their 95 % intervals, as DOMAIN.md ("Figures", "Uncertainty") defines them.
+
+Every share and mean the product shows is an estimate from a sample, so each comes with n and an
+interval: Wilson for shares, Student's t for means, the trinomial normal interval for NPS.
+Differences between two figures use Newcombe's hybrid score interval (shares) and Welch's
+interval (means). Pure standard library on purpose: the same numbers must come out in the web
+app, the PDF reports and the tests, without a numerical stack to install or to drift.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics as _stats
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+__all__ = [
+    "Csat",
+    "Estimate",
+    "Figure",
+    "Interval",
+    "ces_mean",
+    "csat",
+    "differs",
+    "mean_interval",
+    "median",
+    "newcombe_difference",
+    "nps",
+    "nps_interval",
+    "p90",
+    "t_quantile",
+    "welch_difference",
+    "wilson_interval",
+]
+
+#: Below this n a figure is a *small sample*: not ranked, no SWOT strength or weakness.
+SMALL_SAMPLE_N = 30
+
+_STANDARD_NORMAL = _stats.NormalDist()
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A closed interval [low, high]; frozen so a computed interval cannot be altered later."""
+
+    low: float
+    high: float
+
+    def __post_init__(self) -> None:
+        if math.isnan(self.low) or math.isnan(self.high) or self.low > self.high:
+            raise ValueError(f"invalid interval [{self.low}, {self.high}]")
+
+    def contains(self, value: float) -> bool:
+        """Whether ``value`` lies in the interval (ends included)."""
+        return self.low <= value <= self.high
+
+    @property
+    def width(self) -> float:
+        """high − low: how uncertain the estimate still is."""
+        return self.high - self.low
+
+
+def _check_confidence(confidence: float) -> None:
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence must lie strictly between 0 and 1, got {confidence}")
+
+
+def _z(confidence: float) -> float:
+    """Two-sided standard normal quantile, e.g. 1.95996 for 95 %."""
+    _check_confidence(confidence)
+    return _STANDARD_NORMAL.inv_cdf((1.0 + confidence) / 2.0)
+
+
+def _check_counts(**counts: int) -> None:
+    for name, count in counts.items():
+        if count < 0:
+            raise ValueError(f"{name} must not be negative, got {count}")
+
+
+# --- shares -------------------------------------------------------------------------------------
+
+
+def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> Interval | None:
+    """Wilson score interval for a share; unlike the Wald interval it stays inside [0, 1] and
+    does not collapse to a point at 0/n or n/n, which matters for small mystery samples.
+
+    None when n == 0: there is nothing to estimate.
+    """
+    _check_counts(successes=successes, n=n)
+    if successes > n:
+        raise ValueError(f"successes ({successes}) exceed n ({n})")
+    z = _z(confidence)
+    if n == 0:
+        return None
+    p = successes / n
+    z2 = z * z
+    denominator = 1.0 + z2 / n
+    centre = (p + z2 / (2 * n)) / denominator
+    half = z / denominator * math.sqrt(p * (1.0 - p) / n + z2 / (4 * n * n))
+    # At 0/n and n/n the bound is exactly the point estimate; rounding must not move it past.
+    low = 0.0 if successes == 0 else max(0.0, min(p, centre - half))
+    high = 1.0 if successes == n else min(1.0, max(p, centre + half))
+    return Interval(low, high)
+
+
+def newcombe_difference(
+    s1: int, n1: int, s2: int, n2: int, confidence: float = 0.95
+) -> Interval | None:
+    """Newcombe's hybrid score interval for p1 − p2 (method 10 of Newcombe 1998), built from the
+    two Wilson intervals; it keeps good coverage for small n and shares near 0 or 1.
+
+    None when either sample is empty.
+    """
+    w1 = wilson_interval(s1, n1, confidence)
+    w2 = wilson_interval(s2, n2, confidence)
+    if w1 is None or w2 is None:
+        return None
+    p1, p2 = s1 / n1, s2 / n2
+    d = p1 - p2
+    delta = math.sqrt((p1 - w1.low) ** 2 + (w2.high - p2) ** 2)
+    epsilon = math.sqrt((w1.high - p1) ** 2 + (p2 - w2.low) ** 2)
+    return Interval(max(-1.0, min(d, d - delta)), min(1.0, max(d, d + epsilon)))
+
+
+# --- Student's t ----------------------------------------------------------------------------------
+
+_BETACF_EPS = 1e-15
+_BETACF_FPMIN = 1e-300
+_BETACF_MAXIT = 100_000
+
+
+def _betacf(a: float, b: float, x: float) -> float:
+    """Continued fraction for the incomplete beta function (Numerical Recipes' betacf, modified
+    Lentz's method)."""
+    qab = a + b
+    qap = a + 1.0
+    qam = a - 1.0
+    c = 1.0
+    d = 1.0 - qab * x / qap
+    if abs(d) < _BETACF_FPMIN:
+        d = _BETACF_FPMIN
+    d = 1.0 / d
+    h = d
+    for m in range(1, _BETACF_MAXIT + 1):
+        m2 = 2 * m
+        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
+        d = 1.0 + aa * d
+        if abs(d) < _BETACF_FPMIN:
+            d = _BETACF_FPMIN
+        c = 1.0 + aa / c
+        if abs(c) < _BETACF_FPMIN:
+            c = _BETACF_FPMIN
+        d = 1.0 / d
+        h *= d * c
+        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
+        d = 1.0 + aa * d
+        if abs(d) < _BETACF_FPMIN:
+            d = _BETACF_FPMIN
+        c = 1.0 + aa / c
+        if abs(c) < _BETACF_FPMIN:
+            c = _BETACF_FPMIN
+        d = 1.0 / d
+        delta = d * c
+        h *= delta
+        if abs(delta - 1.0) < _BETACF_EPS:
+            return h
+    raise ArithmeticError(f"betacf did not converge for a={a}, b={b}, x={x}")  # pragma: no cover
+
+
+def _betai(a: float, b: float, x: float) -> float:
+    """Regularized incomplete beta function I_x(a, b) (Numerical Recipes' betai)."""
+    if not 0.0 <= x <= 1.0:
+        raise ValueError(f"x must lie in [0, 1], got {x}")
+    if x in (0.0, 1.0):
+        return x
+    log_front = (
+        math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
+    )
+    front = math.exp(log_front)
+    # The continued fraction converges fast only on this side; use the symmetry otherwise.
+    if x < (a + 1.0) / (a + b + 2.0):
+        return front * _betacf(a, b, x) / a
+    return 1.0 - front * _betacf(b, a, 1.0 - x) / b
+
+
+def _t_cdf(t: float, df: float) -> float:
+    """P(T ≤ t) for Student's t with ``df`` degrees of freedom (df may be fractional, as Welch's
+    df is); infinite df is the standard normal."""
+    if not df > 0:
+        raise ValueError(f"degrees of freedom must be positive, got {df}")
+    if math.isinf(df):
+        return _STANDARD_NORMAL.cdf(t)
+    if t == 0:
+        return 0.5
+    # P(|T| > |t|) = I_{df / (df + t²)}(df / 2, 1 / 2); written so large |t| does not overflow.
+    tail = _betai(df / 2.0, 0.5, 1.0 / (1.0 + (t / math.sqrt(df)) ** 2)) / 2.0
+    return 1.0 - tail if t > 0 else tail
+
+
+#: Above this df the incomplete beta loses digits (1 − x underflows towards 0); there the
+#: Cornish–Fisher expansion around the normal quantile is exact to far below 1e-9.
+_EXPANSION_DF = 1e5
+
+
+def _t_quantile_expansion(p: float, df: float) -> float:
+    """Cornish–Fisher expansion of the t quantile in powers of 1/df (Abramowitz & Stegun
+    26.7.5)."""
+    x = _STANDARD_NORMAL.inv_cdf(p)
+    g1 = (x**3 + x) / 4
+    g2 = (5 * x**5 + 16 * x**3 + 3 * x) / 96
+    g3 = (3 * x**7 + 19 * x**5 + 17 * x**3 - 15 * x) / 384
+    g4 = (79 * x**9 + 776 * x**7 + 1482 * x**5 - 1920 * x**3 - 945 * x) / 92160
+    return x + g1 / df + g2 / df**2 + g3 / df**3 + g4 / df**4
+
+
+def t_quantile(p: float, df: float) -> float:
+    """Inverse of the t CDF, found by bisection on the incomplete-beta CDF (accurate to well
+    below 1e-6); used for the Student's t and Welch intervals."""
+    if not 0.0 < p < 1.0:
+        raise ValueError(f"p must lie strictly between 0 and 1, got {p}")
+    if not df > 0:
+        raise ValueError(f"degrees of freedom must be positive, got {df}")
+    if math.isinf(df):
+        return _STANDARD_NORMAL.inv_cdf(p)
+    if p == 0.5:
+        return 0.0
+    if p < 0.5:
+        return -t_quantile(1.0 - p, df)
+    if df > _EXPANSION_DF:
+        return _t_quantile_expansion(p, df)
+    low, high = 0.0, 2.0
+    while _t_cdf(high, df) < p:
+        low, high = high, high * 2.0
+    for _ in range(200):
+        middle = (low + high) / 2.0
+        if _t_cdf(middle, df) < p:
+            low = middle
+        else:
+            high = middle
+        if high - low <= 1e-13 * max(1.0, high):
+            break
+    return (low + high) / 2.0
+
+
+# --- means ----------------------------------------------------------------------------------------
+
+
+def _t_interval(mean: float, variance: float, n: int, confidence: float) -> Interval:
+    _check_confidence(confidence)
+    half = t_quantile((1.0 + confidence) / 2.0, n - 1) * math.sqrt(max(0.0, variance) / n)
+    return Interval(mean - half, mean + half)
+
+
+def mean_interval(values: Sequence[float], confidence: float = 0.95) -> Interval | None:
+    """Student's t interval for a mean; None below n = 2, where no spread can be estimated."""
+    _check_confidence(confidence)
+    if len(values) < 2:
+        return None
+    mean = _stats.fmean(values)
+    return _t_interval(mean, _stats.variance(values, mean), len(values), confidence)
+
+
+def welch_difference(
+    values1: Sequence[float], values2: Sequence[float], confidence: float = 0.95
+) -> Interval | None:
+    """Welch's interval for mean1 − mean2 with Welch–Satterthwaite degrees of freedom; it does
+    not assume equal variances, which two waves or channels rarely have.
+
+    None when either sample has fewer than 2 values or both variances are 0.
+    """
+    _check_confidence(confidence)
+    n1, n2 = len(values1), len(values2)
+    if n1 < 2 or n2 < 2:
+        return None
+    mean1, mean2 = _stats.fmean(values1), _stats.fmean(values2)
+    v1 = _stats.variance(values1, mean1) / n1
+    v2 = _stats.variance(values2, mean2) / n2
+    se2 = v1 + v2
+    if se2 == 0:
+        return None
+    df = se2 * se2 / (v1 * v1 / (n1 - 1) + v2 * v2 / (n2 - 1))
+    half = t_quantile((1.0 + confidence) / 2.0, df) * math.sqrt(se2)
+    d = mean1 - mean2
+    return Interval(d - half, d + half)
+
+
+# --- survey figures -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A point value with its n and interval: what every share or mean is shown as."""
+
+    value: float
+    n: int
+    interval: Interval | None
+
+    def against(self, target: float | None, higher_is_better: bool = True) -> Figure:
+        """The estimate set next to its target (Soll)."""
+        return Figure(self.value, self.n, self.interval, target, higher_is_better)
+
+
+def nps(promoters: int, passives: int, detractors: int) -> float | None:
+    """Net Promoter Score: % promoters (9–10) − % detractors (0–6), in −100…+100.
+
+    None when there are no answers.
+    """
+    _check_counts(promoters=promoters, passives=passives, detractors=detractors)
+    n = promoters + passives + detractors
+    if n == 0:
+        return None
+    return 100.0 * (promoters - detractors) / n
+
+
+def nps_interval(
+    promoters: int, passives: int, detractors: int, confidence: float = 0.95
+) -> Interval | None:
+    """Normal interval for NPS from its trinomial variance (p + d − (p − d)²) / n, in NPS points
+    and clipped to [−100, 100]; NPS is a difference of two shares of one sample, so neither a
+    Wilson nor a two-sample interval fits. None when there are no answers."""
+    z = _z(confidence)
+    score = nps(promoters, passives, detractors)
+    if score is None:
+        return None
+    n = promoters + passives + detractors
+    p, d = promoters / n, detractors / n
+    variance = max(0.0, (p + d - (p - d) ** 2) / n)
+    half = 100.0 * z * math.sqrt(variance)
+    return Interval(max(-100.0, score - half), min(100.0, score + half))
+
+
+@dataclass(frozen=True)
+class Csat:
+    """CSAT as DOMAIN.md defines it: the share of 4s and 5s (the headline), plus the mean."""
+
+    share: Estimate
+    mean: Estimate
+
+    @property
+    def n(self) -> int:
+        """Number of answers."""
+        return self.share.n
+
+
+def csat(counts_by_answer: Mapping[int, int], confidence: float = 0.95) -> Csat | None:
+    """CSAT from the number of answers per scale point 1–5: share of 4 or 5 (Wilson interval) and
+    mean (Student's t interval). None when there are no answers."""
+    _check_confidence(confidence)
+    for answer, count in counts_by_answer.items():
+        if answer not in range(1, 6):
+            raise ValueError(f"CSAT answers lie on 1–5, got {answer}")
+        _check_counts(count=count)
+    n = sum(counts_by_answer.values())
+    if n == 0:
+        return None
+    satisfied = counts_by_answer.get(4, 0) + counts_by_answer.get(5, 0)
+    mean = sum(answer * count for answer, count in counts_by_answer.items()) / n
+    mean_ci = None
+    if n >= 2:
+        squares = sum(count * (answer - mean) ** 2 for answer, count in counts_by_answer.items())
+        mean_ci = _t_interval(mean, squares / (n - 1), n, confidence)
+    return Csat(
+        share=Estimate(satisfied / n, n, wilson_interval(satisfied, n, confidence)),
+        mean=Estimate(mean, n, mean_ci),
+    )
+
+
+def ces_mean(values: Sequence[float], confidence: float = 0.95) -> Estimate | None:
+    """Customer Effort Score: mean agreement on 1–7 (higher is better) with its t interval.
+
+    None when there are no answers.
+    """
+    for value in values:
+        if not 1 <= value <= 7:
+            raise ValueError(f"CES answers lie on 1–7, got {value}")
+    if not values:
+        return None
+    return Estimate(_stats.fmean(values), len(values), mean_interval(values, confidence))
+
+
+# --- order statistics -----------------------------------------------------------------------------
+
+
+def median(values: Sequence[float]) -> float | None:
+    """The middle value; the mean of the two middle ones for even n. None for no values."""
+    if not values:
+        return None
+    return float(_stats.median(values))
+
+
+def p90(values: Sequence[float]) -> float | None:
+    """90th percentile by linear interpolation between closest ranks, as PostgreSQL's
+    ``percentile_cont(0.9)``; a single value is its own p90. None for no values."""
+    if not values:
+        return None
+    if len(values) == 1:
+        return float(values[0])
+    return float(_stats.quantiles(values, n=10, method="inclusive")[8])
+
+
+# --- figures against targets ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A figure next to its target (Soll), with the flags the reports and the SWOT rely on.
+
+    ``higher_is_better`` is False for figures like FRT medians, where the target is a ceiling.
+    """
+
+    value: float
+    n: int
+    interval: Interval | None
+    target: float | None
+    higher_is_better: bool = True
+
+    @property
+    def small_sample(self) -> bool:
+        """Fewer than 30 cases: shown, but not ranked and no SWOT strength or weakness."""
+        return self.n < SMALL_SAMPLE_N
+
+    @property
+    def meets_target(self) -> bool | None:
+        """Whether the point value meets the target in the right direction; None without one."""
+        if self.target is None:
+            return None
+        if self.higher_is_better:
+            return self.value >= self.target
+        return self.value <= self.target
+
+    @property
+    def significantly_above_target(self) -> bool:
+        """The whole interval lies above the target (better only if higher is better)."""
+        if self.interval is None or self.target is None:
+            return False
+        return self.interval.low > self.target
+
+    @property
+    def significantly_below_target(self) -> bool:
+        """The whole interval lies below the target (better only if lower is better)."""
+        if self.interval is None or self.target is None:
+            return False
+        return self.interval.high < self.target
+
+    @property
+    def significantly_better(self) -> bool:
+        """Significantly on the good side of the target, whichever direction that is."""
+        if self.higher_is_better:
+            return self.significantly_above_target
+        return self.significantly_below_target
+
+    @property
+    def significantly_worse(self) -> bool:
+        """Significantly on the bad side of the target, whichever direction that is."""
+        if self.higher_is_better:
+            return self.significantly_below_target
+        return self.significantly_above_target
+
+
+def differs(interval: Interval | None) -> bool:
+    """Two figures differ only when the interval of their difference excludes zero."""
+    return interval is not None and (interval.low > 0 or interval.high < 0)

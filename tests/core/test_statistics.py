@@ -1,0 +1,496 @@
+"""qcrm.statistics against published values and hand computations (DOMAIN.md, "Uncertainty")."""
+
+from __future__ import annotations
+
+import math
+import statistics
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from qcrm.statistics import (
+    Csat,
+    Estimate,
+    Figure,
+    Interval,
+    ces_mean,
+    csat,
+    differs,
+    mean_interval,
+    median,
+    newcombe_difference,
+    nps,
+    nps_interval,
+    p90,
+    t_quantile,
+    welch_difference,
+    wilson_interval,
+)
+
+Z95 = 1.959963984540054  # standard normal 0.975 quantile
+
+
+def approx(value: float, tolerance: float = 1e-3):
+    return pytest.approx(value, abs=tolerance)
+
+
+def t_cdf_by_simpson(t: float, df: float, steps: int = 4000) -> float:
+    """Independent reference for the t CDF: 0.5 + Simpson's rule over the t density on [0, t]."""
+    log_c = math.lgamma((df + 1) / 2) - math.lgamma(df / 2) - 0.5 * math.log(df * math.pi)
+
+    def density(x: float) -> float:
+        return math.exp(log_c - (df + 1) / 2 * math.log1p(x * x / df))
+
+    h = t / steps
+    total = density(0.0) + density(t)
+    total += sum((4 if i % 2 else 2) * density(i * h) for i in range(1, steps))
+    return 0.5 + total * h / 3
+
+
+# --- Interval -------------------------------------------------------------------------------------
+
+
+def test_interval_rejects_reversed_bounds_and_nan():
+    with pytest.raises(ValueError):
+        Interval(1.0, 0.0)
+    with pytest.raises(ValueError):
+        Interval(math.nan, 1.0)
+    interval = Interval(-1.0, 2.0)
+    assert interval.contains(-1.0) and interval.contains(2.0) and not interval.contains(2.1)
+    assert interval.width == 3.0
+
+
+# --- Wilson ---------------------------------------------------------------------------------------
+
+
+def test_wilson_zero_of_ten():
+    # p = 0: low = 0; high = (z²/n) / (1 + z²/n) = 0.38415 / 1.38415 = 0.27753
+    interval = wilson_interval(0, 10)
+    assert interval is not None
+    assert interval.low == 0.0
+    assert interval.high == approx(0.2775)
+
+
+def test_wilson_ten_of_ten():
+    # Mirror image of 0/10: (1 − 0.27753, 1) = (0.7225, 1)
+    interval = wilson_interval(10, 10)
+    assert interval is not None
+    assert interval.low == approx(0.7225)
+    assert interval.high == 1.0
+
+
+def test_wilson_published_examples():
+    # Newcombe (1998a), Table I, method 3 (score without continuity correction):
+    # 81/263 → 0.2553–0.3662; 15/148 → 0.0624–0.1605.
+    interval = wilson_interval(81, 263)
+    assert interval is not None
+    assert (interval.low, interval.high) == (approx(0.2553), approx(0.3662))
+    interval = wilson_interval(15, 148)
+    assert interval is not None
+    assert (interval.low, interval.high) == (approx(0.0624), approx(0.1605))
+
+
+def test_wilson_empty_and_invalid():
+    assert wilson_interval(0, 0) is None
+    with pytest.raises(ValueError):
+        wilson_interval(11, 10)
+    with pytest.raises(ValueError):
+        wilson_interval(-1, 10)
+    with pytest.raises(ValueError):
+        wilson_interval(1, 10, confidence=1.0)
+
+
+def test_wilson_wider_at_higher_confidence():
+    # z grows with the confidence level, so the interval widens.
+    narrow, wide = wilson_interval(30, 100, 0.90), wilson_interval(30, 100, 0.99)
+    assert narrow is not None and wide is not None
+    assert wide.low < narrow.low and narrow.high < wide.high
+
+
+@given(n=st.integers(min_value=1, max_value=5000), data=st.data())
+def test_wilson_within_unit_interval_and_contains_share(n, data):
+    successes = data.draw(st.integers(min_value=0, max_value=n))
+    interval = wilson_interval(successes, n)
+    assert interval is not None
+    assert 0.0 <= interval.low <= successes / n <= interval.high <= 1.0
+
+
+@given(n=st.integers(min_value=1, max_value=2000), data=st.data())
+def test_wilson_shrinks_with_four_times_the_sample(n, data):
+    # Same share k/n = 4k/4n; the width 2z·sqrt(p(1−p)n + z²/4)/(n + z²) falls with n.
+    successes = data.draw(st.integers(min_value=0, max_value=n))
+    small, large = wilson_interval(successes, n), wilson_interval(4 * successes, 4 * n)
+    assert small is not None and large is not None
+    assert large.width < small.width
+
+
+# --- Newcombe -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("s1", "n1", "s2", "n2", "low", "high"),
+    [
+        # Newcombe (1998b), Table II, method 10 (hybrid score, no continuity correction).
+        (56, 70, 48, 80, 0.0524, 0.3339),
+        (9, 10, 3, 10, 0.1705, 0.8090),
+        # The brief quoted 0.0530 as the lower limit; method 10 gives 0.0582, by hand:
+        # Wilson 6/7 = (0.4869, 0.9743), 2/7 = (0.0822, 0.6411); d = 0.5714;
+        # L = d − sqrt((0.8571 − 0.4869)² + (0.6411 − 0.2857)²) = 0.5714 − 0.5132 = 0.0582;
+        # U = d + sqrt((0.9743 − 0.8571)² + (0.2857 − 0.0822)²) = 0.5714 + 0.2348 = 0.8062.
+        (6, 7, 2, 7, 0.0582, 0.8062),
+        (5, 56, 0, 29, -0.0381, 0.1926),
+    ],
+)
+def test_newcombe_published_examples(s1, n1, s2, n2, low, high):
+    interval = newcombe_difference(s1, n1, s2, n2)
+    assert interval is not None
+    assert (interval.low, interval.high) == (approx(low), approx(high))
+
+
+def test_newcombe_empty_sample():
+    assert newcombe_difference(0, 0, 1, 2) is None
+    assert newcombe_difference(1, 2, 0, 0) is None
+
+
+def test_newcombe_swapping_negates():
+    forward = newcombe_difference(56, 70, 48, 80)
+    backward = newcombe_difference(48, 80, 56, 70)
+    assert forward is not None and backward is not None
+    assert backward.low == pytest.approx(-forward.high)
+    assert backward.high == pytest.approx(-forward.low)
+
+
+@given(
+    n1=st.integers(min_value=1, max_value=2000),
+    n2=st.integers(min_value=1, max_value=2000),
+    data=st.data(),
+)
+def test_newcombe_within_bounds_and_contains_difference(n1, n2, data):
+    s1 = data.draw(st.integers(min_value=0, max_value=n1))
+    s2 = data.draw(st.integers(min_value=0, max_value=n2))
+    interval = newcombe_difference(s1, n1, s2, n2)
+    assert interval is not None
+    assert -1.0 <= interval.low <= s1 / n1 - s2 / n2 <= interval.high <= 1.0
+
+
+# --- Student's t ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("df", "expected"),
+    [
+        # Two-sided 95 % column of any t table.
+        (1, 12.7062),
+        (2, 4.3027),
+        (4, 2.7764),
+        (5, 2.5706),
+        (10, 2.2281),
+        (30, 2.0423),
+        (100, 1.9840),
+    ],
+)
+def test_t_quantile_table_values(df, expected):
+    assert t_quantile(0.975, df) == pytest.approx(expected, abs=5e-5)
+
+
+def test_t_quantile_exact_closed_forms():
+    # df = 1 is Cauchy: tan(π(p − 1/2)); df = 2: (2p − 1)·sqrt(2 / (4p(1 − p))).
+    for p in (0.6, 0.9, 0.975, 0.999):
+        assert t_quantile(p, 1) == pytest.approx(math.tan(math.pi * (p - 0.5)), abs=1e-6)
+        exact_2 = (2 * p - 1) * math.sqrt(2 / (4 * p * (1 - p)))
+        assert t_quantile(p, 2) == pytest.approx(exact_2, abs=1e-6)
+
+
+def test_t_quantile_large_df_tends_to_normal():
+    assert t_quantile(0.975, 1e6) == pytest.approx(1.95996, abs=1e-5)
+    assert t_quantile(0.975, 1e12) == pytest.approx(Z95, abs=1e-9)
+    assert t_quantile(0.975, math.inf) == pytest.approx(Z95, abs=1e-12)
+
+
+def test_t_quantile_symmetry_and_median():
+    assert t_quantile(0.5, 7) == 0.0
+    assert t_quantile(0.025, 7) == pytest.approx(-t_quantile(0.975, 7), abs=1e-12)
+
+
+@pytest.mark.parametrize("df", [0.7, 1.5, 3.532847, 12.25])
+def test_t_quantile_fractional_df_against_numerical_integration(df):
+    # Welch's df is fractional; the CDF at the quantile, by Simpson's rule, must be 0.975.
+    assert t_cdf_by_simpson(t_quantile(0.975, df), df, steps=20000) == pytest.approx(
+        0.975, abs=1e-7
+    )
+
+
+def test_t_quantile_rejects_bad_arguments():
+    for p, df in ((0.0, 5), (1.0, 5), (0.9, 0), (0.9, -1)):
+        with pytest.raises(ValueError):
+            t_quantile(p, df)
+
+
+# --- means ----------------------------------------------------------------------------------------
+
+
+def test_mean_interval_hand_example():
+    # mean 3, s² = 2.5, n = 5, t(0.975, 4) = 2.7764: 3 ± 2.7764·sqrt(2.5)/sqrt(5) = 3 ± 1.9632
+    interval = mean_interval([1, 2, 3, 4, 5])
+    assert interval is not None
+    half = 2.776445105 * math.sqrt(2.5) / math.sqrt(5)
+    assert interval.low == pytest.approx(3 - half, abs=1e-6)
+    assert interval.high == pytest.approx(3 + half, abs=1e-6)
+
+
+def test_mean_interval_needs_two_values():
+    assert mean_interval([]) is None
+    assert mean_interval([4.0]) is None
+    assert mean_interval([4.0, 4.0]) == Interval(4.0, 4.0)
+
+
+def test_welch_hand_example_integer_df():
+    # [1, 2, 3] vs [4, 5, 6]: means 2 and 5, s² = 1 each, s²/n = 1/3 each, se² = 2/3;
+    # df = (2/3)² / ((1/3)²/2 + (1/3)²/2) = (4/9) / (1/9) = 4; t(0.975, 4) = 2.776445;
+    # −3 ± 2.776445·sqrt(2/3) = −3 ± 2.266958 → (−5.266958, −0.733042).
+    interval = welch_difference([1, 2, 3], [4, 5, 6])
+    assert interval is not None
+    assert interval.low == pytest.approx(-5.266958, abs=1e-5)
+    assert interval.high == pytest.approx(-0.733042, abs=1e-5)
+    assert differs(interval)
+
+
+def test_welch_hand_example_fractional_df():
+    # [1, 2, 3, 4, 5] vs [2, 4, 6]: means 3 and 4, s² = 2.5 and 4; s²/n = 0.5 and 4/3;
+    # se² = 11/6; df = (11/6)² / (0.5²/4 + (4/3)²/2) = 3.361111 / 0.951389 = 3.532847;
+    # t(0.975, 3.532847) = 2.8077 (by integration, above); −1 ± 2.8077·sqrt(11/6) = −1 ± 3.9637.
+    # Reference: scipy.stats.ttest_ind(a, b, equal_var=False).confidence_interval()
+    # = (−4.963726, 2.963726).
+    interval = welch_difference([1, 2, 3, 4, 5], [2, 4, 6])
+    assert interval is not None
+    assert interval.low == pytest.approx(-4.963726, abs=1e-5)
+    assert interval.high == pytest.approx(2.963726, abs=1e-5)
+    assert not differs(interval)
+
+
+def test_welch_degenerate_cases():
+    assert welch_difference([1.0], [1.0, 2.0]) is None
+    assert welch_difference([1.0, 2.0], [3.0]) is None
+    assert welch_difference([2.0, 2.0], [5.0, 5.0, 5.0]) is None
+    # One variance 0: the other alone carries the uncertainty (df = n − 1 of that sample).
+    interval = welch_difference([2.0, 2.0], [1.0, 2.0, 3.0])
+    assert interval is not None
+    expected = mean_interval([1.0, 2.0, 3.0])
+    assert expected is not None
+    assert interval.low == pytest.approx(2.0 - expected.high)
+    assert interval.high == pytest.approx(2.0 - expected.low)
+
+
+samples = st.lists(
+    st.floats(min_value=-1e4, max_value=1e4, allow_nan=False, allow_infinity=False),
+    min_size=2,
+    max_size=30,
+).filter(lambda values: statistics.variance(values) > 1e-6)
+
+
+@given(first=samples, second=samples)
+def test_welch_swapping_negates_and_contains_difference(first, second):
+    forward, backward = welch_difference(first, second), welch_difference(second, first)
+    assert forward is not None and backward is not None
+    assert backward.low == pytest.approx(-forward.high, rel=1e-9, abs=1e-9)
+    assert backward.high == pytest.approx(-forward.low, rel=1e-9, abs=1e-9)
+    assert forward.contains(statistics.fmean(first) - statistics.fmean(second))
+
+
+@given(first=samples, second=samples, shift=st.floats(min_value=-100, max_value=100))
+def test_welch_shifting_both_samples_changes_nothing(first, second, shift):
+    plain = welch_difference(first, second)
+    shifted = welch_difference([v + shift for v in first], [v + shift for v in second])
+    assert plain is not None and shifted is not None
+    assert shifted.low == pytest.approx(plain.low, rel=1e-6, abs=1e-6)
+    assert shifted.high == pytest.approx(plain.high, rel=1e-6, abs=1e-6)
+
+
+# --- NPS, CSAT, CES -------------------------------------------------------------------------------
+
+
+def test_nps_hand_example():
+    # 50 promoters, 30 passives, 20 detractors: 50 % − 20 % = 30.
+    # Variance (0.5 + 0.2 − 0.3²)/100 = 0.0061; ±1.95996·sqrt(0.0061)·100 = ±15.3078.
+    assert nps(50, 30, 20) == pytest.approx(30.0)
+    interval = nps_interval(50, 30, 20)
+    assert interval is not None
+    half = Z95 * math.sqrt(0.0061) * 100
+    assert half == pytest.approx(15.31, abs=0.01)
+    assert interval.low == pytest.approx(30 - half, abs=1e-9)
+    assert interval.high == pytest.approx(30 + half, abs=1e-9)
+
+
+def test_nps_edges():
+    assert nps(0, 0, 0) is None
+    assert nps_interval(0, 0, 0) is None
+    assert nps(5, 0, 0) == 100.0
+    assert nps(0, 0, 5) == -100.0
+    assert nps_interval(5, 0, 0) == Interval(100.0, 100.0)  # variance (1 + 0 − 1)/n = 0
+    # 9 promoters, 1 detractor: 80 ± 1.96·sqrt((1 − 0.64)/10)·100 = 80 ± 37.2 → clipped at 100.
+    clipped = nps_interval(9, 0, 1)
+    assert clipped is not None
+    assert clipped.high == 100.0
+    assert clipped.low == pytest.approx(80 - Z95 * math.sqrt(0.036) * 100)
+    with pytest.raises(ValueError):
+        nps(-1, 0, 0)
+
+
+@given(
+    promoters=st.integers(min_value=0, max_value=3000),
+    passives=st.integers(min_value=0, max_value=3000),
+    detractors=st.integers(min_value=0, max_value=3000),
+)
+def test_nps_interval_within_range_and_contains_score(promoters, passives, detractors):
+    score = nps(promoters, passives, detractors)
+    interval = nps_interval(promoters, passives, detractors)
+    if promoters + passives + detractors == 0:
+        assert score is None and interval is None
+        return
+    assert score is not None and interval is not None
+    assert -100.0 <= interval.low <= score <= interval.high <= 100.0
+
+
+def test_csat_share_and_mean():
+    # Answers 1,2,3,3,4,4,4,5,5,5: share of 4–5 = 6/10; mean = 36/10 = 3.6.
+    counts = {1: 1, 2: 1, 3: 2, 4: 3, 5: 3}
+    result = csat(counts)
+    assert isinstance(result, Csat)
+    assert result.n == 10
+    assert result.share == Estimate(0.6, 10, wilson_interval(6, 10))
+    assert result.mean.value == pytest.approx(3.6)
+    expanded = [answer for answer, count in counts.items() for _ in range(count)]
+    expected = mean_interval(expanded)
+    assert expected is not None and result.mean.interval is not None
+    assert result.mean.interval.low == pytest.approx(expected.low)
+    assert result.mean.interval.high == pytest.approx(expected.high)
+
+
+def test_csat_edges():
+    assert csat({}) is None
+    assert csat({5: 0}) is None
+    single = csat({5: 1})
+    assert single is not None
+    assert single.share.value == 1.0 and single.mean.interval is None
+    with pytest.raises(ValueError):
+        csat({6: 1})
+    with pytest.raises(ValueError):
+        csat({3: -1})
+
+
+def test_ces_mean():
+    result = ces_mean([7, 6, 5, 6])
+    assert result is not None
+    assert result.value == pytest.approx(6.0)
+    assert result.n == 4
+    assert result.interval == mean_interval([7, 6, 5, 6])
+    assert ces_mean([]) is None
+    with pytest.raises(ValueError):
+        ces_mean([8])
+
+
+# --- median and p90 -------------------------------------------------------------------------------
+
+
+def test_median_odd_and_even():
+    assert median([5, 1, 3]) == 3.0  # middle value
+    assert median([4, 1, 3, 2]) == 2.5  # mean of 2 and 3
+    assert median([7]) == 7.0
+    assert median([]) is None
+
+
+def test_p90_closest_ranks():
+    # 1..10: rank h = (n − 1)·0.9 = 8.1 → x[8] + 0.1·(x[9] − x[8]) = 9 + 0.1 = 9.1
+    assert p90(list(range(10, 0, -1))) == pytest.approx(9.1)
+    # 10, 20: h = 0.9 → 10 + 0.9·10 = 19
+    assert p90([20, 10]) == pytest.approx(19.0)
+    # 1..11 (odd): h = 9 exactly → x[9] = 10
+    assert p90(list(range(1, 12))) == pytest.approx(10.0)
+    assert p90([42.0]) == 42.0
+    assert p90([]) is None
+    data = [3.5, 1.0, 8.25, 2.0, 13.0]
+    assert p90(data) == statistics.quantiles(data, n=10, method="inclusive")[8]
+
+
+values_lists = st.lists(
+    st.floats(min_value=0, max_value=1e6, allow_nan=False, allow_infinity=False), min_size=1
+)
+
+
+@given(values=values_lists)
+def test_median_and_p90_match_percentile_cont(values):
+    # percentile_cont(f): h = (n − 1)·f; x[⌊h⌋] + (h − ⌊h⌋)·(x[⌊h⌋ + 1] − x[⌊h⌋]).
+    ordered = sorted(values)
+
+    def percentile_cont(fraction: float) -> float:
+        h = (len(ordered) - 1) * fraction
+        low = math.floor(h)
+        if low + 1 >= len(ordered):
+            return ordered[low]
+        return ordered[low] + (h - low) * (ordered[low + 1] - ordered[low])
+
+    assert median(values) == pytest.approx(percentile_cont(0.5), rel=1e-12, abs=1e-9)
+    assert p90(values) == pytest.approx(percentile_cont(0.9), rel=1e-12, abs=1e-9)
+
+
+# --- figures against targets ----------------------------------------------------------------------
+
+
+def test_small_sample_threshold():
+    assert Figure(0.5, 29, None, None).small_sample
+    assert not Figure(0.5, 30, None, None).small_sample
+
+
+def test_meets_target_higher_is_better():
+    # Answer rate 0.92 against Soll 0.90, interval (0.91, 0.93) entirely above.
+    figure = Figure(0.92, 400, Interval(0.91, 0.93), 0.90)
+    assert figure.meets_target is True
+    assert figure.significantly_above_target and not figure.significantly_below_target
+    assert figure.significantly_better and not figure.significantly_worse
+    # Point meets the target, interval straddles it: meets, but not significantly.
+    straddling = Figure(0.91, 100, Interval(0.84, 0.95), 0.90)
+    assert straddling.meets_target is True
+    assert not straddling.significantly_above_target
+    assert not straddling.significantly_below_target
+    # Target equal to the value meets it (≥).
+    assert Figure(0.90, 100, None, 0.90).meets_target is True
+
+
+def test_meets_target_lower_is_better_frt_median():
+    # FRT median 3 h against a ceiling of 4 h, whole interval (2 h, 3.5 h) below: better.
+    hours = 3600.0
+    good = Figure(3 * hours, 60, Interval(2 * hours, 3.5 * hours), 4 * hours, False)
+    assert good.meets_target is True
+    assert good.significantly_below_target and good.significantly_better
+    assert not good.significantly_above_target and not good.significantly_worse
+    # FRT median 6 h, interval (5 h, 8 h): misses the 4 h ceiling, significantly worse.
+    bad = Figure(6 * hours, 60, Interval(5 * hours, 8 * hours), 4 * hours, False)
+    assert bad.meets_target is False
+    assert bad.significantly_above_target and bad.significantly_worse
+    assert Figure(4 * hours, 60, None, 4 * hours, False).meets_target is True
+
+
+def test_figure_without_target_or_interval():
+    no_target = Figure(0.5, 100, Interval(0.4, 0.6), None)
+    assert no_target.meets_target is None
+    assert not no_target.significantly_above_target
+    assert not no_target.significantly_below_target
+    no_interval = Figure(0.5, 1, None, 0.1)
+    assert no_interval.meets_target is True
+    assert not no_interval.significantly_above_target
+
+
+def test_estimate_against_target():
+    estimate = Estimate(0.6, 10, wilson_interval(6, 10))
+    figure = estimate.against(0.5)
+    assert figure == Figure(0.6, 10, wilson_interval(6, 10), 0.5, True)
+    assert figure.small_sample and figure.meets_target
+
+
+def test_differs():
+    assert not differs(None)
+    assert not differs(Interval(-0.1, 0.2))
+    assert not differs(Interval(0.0, 0.2))  # touching zero does not exclude it
+    assert differs(Interval(0.01, 0.2))
+    assert differs(Interval(-0.3, -0.01))
