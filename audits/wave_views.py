@@ -16,6 +16,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, select
 from wtforms.fields import SelectChoice
@@ -310,15 +311,23 @@ def generate_schedule(wave_id: int):
             unplanned = sum(plan.problems.values())
             if unplanned:
                 flash(
-                    _(
-                        "%(n)d inquiries are drawn; %(bad)d of them break a rule (see below).",
-                        n=len(plan.inquiries),
+                    ngettext(
+                        "%(num)d inquiry is drawn; %(bad)d of them break a rule (see below).",
+                        "%(num)d inquiries are drawn; %(bad)d of them break a rule (see below).",
+                        len(plan.inquiries),
                         bad=unplanned,
                     ),
                     "warning",
                 )
             else:
-                flash(_("%(n)d inquiries are drawn.", n=len(plan.inquiries)), "success")
+                flash(
+                    ngettext(
+                        "%(num)d inquiry is drawn.",
+                        "%(num)d inquiries are drawn.",
+                        len(plan.inquiries),
+                    ),
+                    "success",
+                )
     return redirect(url_for("audits.wave", wave_id=wave_id))
 
 

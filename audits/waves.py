@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import Select, delete, func, insert, select, update
 
 from audits.models import (
@@ -378,10 +379,12 @@ def confirm_schedule(wave: Wave) -> None:
     if counts[1]:
         raise ServiceError.on(
             "schedule",
-            _(
-                "%(n)d inquiries have no tester or persona: change the rules or the tester pool "
+            ngettext(
+                "%(num)d inquiry has no tester or persona: change the rules or the tester pool "
                 "and draw again.",
-                n=counts[1],
+                "%(num)d inquiries have no tester or persona: change the rules or the tester pool "
+                "and draw again.",
+                counts[1],
             ),
         )
     now = utcnow()
