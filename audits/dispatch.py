@@ -229,17 +229,6 @@ def _inquiry_message(inquiry: Inquiry, attempt: InquiryAttempt) -> EmailMessage:
     return message
 
 
-def record_sent_by_tester(inquiry: Inquiry, attempt_number: int, sent_at: dt.datetime) -> None:
-    """The tester logged that they sent an attempt themselves."""
-    attempt = next((a for a in inquiry.attempts if a.number == attempt_number), None)
-    if attempt is None:
-        raise ValueError(f"inquiry {inquiry.id} has no attempt {attempt_number}")
-    attempt.state, attempt.sent_at = AttemptState.SENT, sent_at
-    if inquiry.status is InquiryStatus.DUE:
-        inquiry.status = InquiryStatus.SENT
-    db.session.commit()
-
-
 def mark_overdue(now: dt.datetime) -> int:
     """Due inquiries the tester has not logged as sent within the grace period are overdue."""
     grace = dt.timedelta(minutes=_config("SCHEDULER_OVERDUE_GRACE_MINUTES"))

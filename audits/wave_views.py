@@ -33,12 +33,11 @@ from audits.models import (
     Persona,
     ReviewStatus,
     Scenario,
-    Scorecard,
-    ScorecardVersion,
     Wave,
     WaveStatus,
 )
 from audits.schedule import WEEKDAY_CODES
+from audits.scorecards import usable_versions
 from audits.wave_forms import HOUR_BAND_LABELS, TIMEOUT_GROUPS, GenerateForm, WaveForm
 from audits.wave_labels import INQUIRY_STATUS_LABELS, PLAN_PROBLEM_LABELS, WAVE_STATUS_LABELS
 from qcrm import scheduler
@@ -67,15 +66,9 @@ def _fill_choices(form: WaveForm) -> None:
         for ch in c.channels
         if ch.archived_at is None
     ]
-    versions = db.session.execute(
-        select(ScorecardVersion, Scorecard.name)
-        .join(Scorecard)
-        .where(Scorecard.archived_at.is_(None))
-        .order_by(Scorecard.name, ScorecardVersion.number.desc())
-    ).all()
     form.scorecard_version_id.choices = [
-        SelectChoice(v.id, _("%(name)s, version %(n)d", name=name, n=v.number))
-        for v, name in versions
+        SelectChoice(v.id, _("%(name)s, version %(n)d", name=v.scorecard.name, n=v.number))
+        for v in db.session.scalars(usable_versions())
     ]
     form.scenario_ids.choices = [
         SelectChoice(s.id, f"{s.title} ({s.language})")

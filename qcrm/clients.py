@@ -16,7 +16,7 @@ from sqlalchemy import Select, func, select
 from qcrm.db import utcnow
 from qcrm.errors import ServiceError
 from qcrm.extensions import db
-from qcrm.models import Channel, ChannelType, Client, ClientKind, User, user_clients
+from qcrm.models import Channel, ChannelType, Client, ClientKind, User
 from qcrm.permissions import visible_clients
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -212,15 +212,6 @@ def client_list(
     if search.strip():
         query = query.where(Client.name.ilike(f"%{search.strip()}%"))
     return query
-
-
-def users_of_client(client: Client) -> Select[tuple[User]]:
-    return (
-        select(User)
-        .join(user_clients, user_clients.c.user_id == User.id)
-        .where(user_clients.c.client_id == client.id)
-        .order_by(User.name)
-    )
 
 
 # Channels ---------------------------------------------------------------------------------

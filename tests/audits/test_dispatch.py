@@ -6,7 +6,7 @@ import datetime as dt
 
 import time_machine
 
-from audits import dispatch
+from audits import contact_logs, dispatch
 from audits.models import AttemptState, Inquiry, InquiryAttempt, InquiryStatus, Wave, WaveStatus
 from qcrm import scheduler
 from qcrm.db import utcnow
@@ -121,7 +121,8 @@ def _sent(app, world, sent_at=PLANNED, **wave_settings) -> None:
     with app.app_context():
         dispatch.make_inquiries_due(sent_at)
         inquiry = _inquiry(world)
-        dispatch.record_sent_by_tester(inquiry, 1, sent_at)
+        with time_machine.travel(sent_at, tick=False):
+            contact_logs.record_sent(inquiry, inquiry.tester, 1, sent_at)
 
 
 def test_an_inquiry_without_answer_is_unanswered_when_its_timeout_passes(app, world):
@@ -149,7 +150,8 @@ def test_a_second_attempt_is_created_once_and_moves_the_deadline(app, world, mai
         assert [a.number for a in inquiry.attempts] == [1, 2]
         # not unanswered while the second attempt is not sent
         assert dispatch.mark_unanswered(PLANNED + dt.timedelta(hours=100)) == 0
-        dispatch.record_sent_by_tester(inquiry, 2, later)
+        with time_machine.travel(later, tick=False):
+            contact_logs.record_sent(inquiry, inquiry.tester, 2, later)
         assert dispatch.mark_unanswered(later + dt.timedelta(hours=71)) == 0
         assert dispatch.mark_unanswered(later + dt.timedelta(hours=72)) == 1
     # the tester's language is unset: mails go out in the default language, German
