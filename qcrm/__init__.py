@@ -103,6 +103,10 @@ def _register_blueprints(app: Flask) -> None:
 
     audits.init_app(app)
 
+    import surveys
+
+    surveys.init_app(app)
+
     from qcrm.permissions import PUBLIC, declare_endpoint
 
     declare_endpoint("static", PUBLIC)

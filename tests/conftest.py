@@ -41,6 +41,7 @@ from audits.models import (
 from qcrm import create_app
 from qcrm.extensions import db, limiter
 from qcrm.models import ApiToken, Channel, ChannelType, Client, Role, User
+from surveys.models import Question, QuestionKind, Survey
 
 PASSWORD = "correct horse battery"
 #: A valid 1×1 PNG, for evidence files.
@@ -250,6 +251,8 @@ class World:
     inquiry_other: Inquiry
     evidence_a: Evidence
     evidence_other: Evidence
+    survey_a: Survey
+    survey_b: Survey
 
     def user(self, name: str) -> User:
         return getattr(self, name)
@@ -305,6 +308,7 @@ def world(app: Flask) -> World:
         audit = _audit_world(
             client_a, client_b, channel_a, channel_b, users["tester"], other_tester
         )
+        audit.update(_survey_world(client_a, client_b, channel_a))
         tokens = {}
         for name, account in users.items():
             plaintext = f"qcrm_test_{name}_token"
@@ -415,6 +419,74 @@ def _audit_world(client_a, client_b, channel_a, channel_b, tester, other_tester)
         evidence_path(evidence).write_bytes(PNG)
         db.session.add(evidence)
         objects[name] = evidence
+    db.session.flush()
+    return objects
+
+
+def _survey_world(client_a: Client, client_b: Client, channel_a: Channel) -> dict:
+    """A published, open survey per client: CSAT, NPS, CES, rating, choices and free text."""
+
+    def survey(client: Client, title: str, channels: list[Channel]) -> Survey:
+        return Survey(
+            client=client,
+            title=title,
+            introduction="Wie zufrieden waren Sie mit unserem Service?",
+            thank_you_text="Vielen Dank für Ihre Antworten!",
+            language="de",
+            target_csat=0.8,
+            target_nps=20,
+            target_ces=5.5,
+            min_responses=3,
+            public_token=secrets.token_urlsafe(24),
+            published_at=dt.datetime(2029, 12, 1, tzinfo=dt.UTC),
+            channels=channels,
+            questions=[
+                Question(position=1, kind=QuestionKind.CSAT, text="Wie zufrieden waren Sie?"),
+                Question(
+                    position=2,
+                    kind=QuestionKind.NPS,
+                    text="Wie wahrscheinlich empfehlen Sie uns weiter?",
+                ),
+                Question(
+                    position=3,
+                    kind=QuestionKind.CES,
+                    text="Das Unternehmen hat es mir leicht gemacht, mein Anliegen zu erledigen.",
+                ),
+                Question(
+                    position=4,
+                    kind=QuestionKind.RATING,
+                    text="Wie freundlich war die Beratung?",
+                    scale_max=10,
+                    required=False,
+                ),
+                Question(
+                    position=5,
+                    kind=QuestionKind.SINGLE_CHOICE,
+                    text="Wie haben Sie uns kontaktiert?",
+                    options=["Telefon", "E-Mail", "Chat"],
+                    required=False,
+                ),
+                Question(
+                    position=6,
+                    kind=QuestionKind.MULTIPLE_CHOICE,
+                    text="Was hat Ihnen gefallen?",
+                    options=["Schnelligkeit", "Freundlichkeit", "Kompetenz"],
+                    required=False,
+                ),
+                Question(
+                    position=7,
+                    kind=QuestionKind.FREE_TEXT,
+                    text="Was können wir besser machen?",
+                    required=False,
+                ),
+            ],
+        )
+
+    objects = {
+        "survey_a": survey(client_a, "Kundenzufriedenheit 2030", [channel_a]),
+        "survey_b": survey(client_b, "Zufriedenheit Energie Nord", []),
+    }
+    db.session.add_all(objects.values())
     db.session.flush()
     return objects
 

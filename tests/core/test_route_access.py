@@ -78,6 +78,10 @@ PARAMS: dict[str, Param] = {
         foreign=lambda w, p: w.evidence_other.id if p == "tester" else None,
         scoped=frozenset({"tester"}),
     ),
+    "survey_id": Param(
+        own=lambda w, p: w.survey_a.id, foreign=lambda w, p: w.survey_b.id, scoped=CLIENT_SCOPED
+    ),
+    "public_token": Param(own=lambda w, p: "not-a-valid-token"),
 }
 FOREIGN_PARAMS = [name for name, param in PARAMS.items() if param.foreign is not None]
 STATIC_FILES = {"bootstrap.static": "bootstrap5/css/bootstrap.min.css"}
