@@ -81,9 +81,7 @@ class Survey(db.Model):
 
     client: Mapped[Client] = relationship()
     created_by: Mapped[User | None] = relationship()
-    channels: Mapped[list[Channel]] = relationship(
-        secondary=survey_channels, order_by="Channel.id"
-    )
+    channels: Mapped[list[Channel]] = relationship(secondary=survey_channels, order_by="Channel.id")
     questions: Mapped[list[Question]] = relationship(
         back_populates="survey",
         order_by="Question.position",
@@ -266,12 +264,8 @@ class Answer(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    response_id: Mapped[int] = mapped_column(
-        ForeignKey("survey_responses.id", ondelete="CASCADE")
-    )
-    question_id: Mapped[int] = mapped_column(
-        ForeignKey("survey_questions.id", ondelete="CASCADE")
-    )
+    response_id: Mapped[int] = mapped_column(ForeignKey("survey_responses.id", ondelete="CASCADE"))
+    question_id: Mapped[int] = mapped_column(ForeignKey("survey_questions.id", ondelete="CASCADE"))
     #: The scale value of a scale question, or the option index of a choice question.
     number: Mapped[int | None]
     #: The text of a free-text answer.
