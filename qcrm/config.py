@@ -47,6 +47,8 @@ class DefaultConfig:
     #: Failed logins allowed per account and per client address before the login is throttled.
     LOGIN_FAILURES_PER_ACCOUNT = "5 per 15 minutes"
     LOGIN_FAILURES_PER_ADDRESS = "20 per 15 minutes"
+    #: Survey submissions (respondents' pages and public API together) per client address.
+    SURVEY_SUBMIT_RATE_LIMIT = "30 per minute; 300 per hour"
 
     #: argon2 parameters (argon2-cffi defaults unless overridden; tests make them cheap).
     PASSWORD_HASH_TIME_COST = 3

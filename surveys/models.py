@@ -240,7 +240,12 @@ class Response(db.Model):
     """One respondent's answers. Deliberately without a link to an invitation."""
 
     __tablename__ = "survey_responses"
-    __table_args__ = (Index("ix_survey_responses_survey_day", "survey_id", "submitted_on"),)
+    #: Covers the results' counts per day, channel and source (no table reads).
+    __table_args__ = (
+        Index(
+            "ix_survey_responses_survey_day", "survey_id", "submitted_on", "channel_id", "source"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"))
@@ -259,8 +264,10 @@ class Answer(db.Model):
 
     __tablename__ = "survey_answers"
     __table_args__ = (
-        Index("ix_survey_answers_question_number", "question_id", "number"),
-        Index("ix_survey_answers_response", "response_id"),
+        # Both cover the results' GROUP BY queries (counts per value, respondents of a
+        # multiple-choice question, the join from responses), so no table rows are read.
+        Index("ix_survey_answers_question_number", "question_id", "number", "response_id"),
+        Index("ix_survey_answers_response", "response_id", "question_id", "number"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -129,7 +129,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_survey_responses'))
     )
     with op.batch_alter_table('survey_responses', schema=None) as batch_op:
-        batch_op.create_index('ix_survey_responses_survey_day', ['survey_id', 'submitted_on'], unique=False)
+        batch_op.create_index('ix_survey_responses_survey_day', ['survey_id', 'submitted_on', 'channel_id', 'source'], unique=False)
 
     op.create_table('survey_answers',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -142,8 +142,8 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_survey_answers'))
     )
     with op.batch_alter_table('survey_answers', schema=None) as batch_op:
-        batch_op.create_index('ix_survey_answers_question_number', ['question_id', 'number'], unique=False)
-        batch_op.create_index('ix_survey_answers_response', ['response_id'], unique=False)
+        batch_op.create_index('ix_survey_answers_question_number', ['question_id', 'number', 'response_id'], unique=False)
+        batch_op.create_index('ix_survey_answers_response', ['response_id', 'question_id', 'number'], unique=False)
 
     op.create_table('survey_invitation_events',
     sa.Column('id', sa.Integer(), nullable=False),

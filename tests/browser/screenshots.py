@@ -121,6 +121,11 @@ def shoot_all(browser: Browser, base_url: str, logins, client_id: int, outdir: P
             camera.shoot(13, "personas", "/audits/personas")
             camera.shoot(14, "scorecard", "/audits/scorecards/versions/1")
             camera.shoot(17, "calibration", "/audits/waves/1/calibration")
+            camera.shoot(18, "surveys", "/surveys/")
+            camera.shoot(19, "survey", "/surveys/1")
+            camera.shoot(20, "survey-results", "/surveys/1/results")
+            camera.shoot(21, "survey-invitations", "/surveys/2/invitations")
+            camera.shoot(22, "survey-new", "/surveys/new")
             context.close()
 
             context = browser.new_context(locale=locale, viewport=viewport)

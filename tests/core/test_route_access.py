@@ -41,6 +41,19 @@ def _token_id(world: World, owner: str) -> int:
     return db.session.query(ApiToken.id).filter_by(user_id=world.user(owner).id).scalar()
 
 
+def _first_question_id(survey_id: int) -> int:
+    from qcrm.extensions import db
+    from surveys.models import Question
+
+    return (
+        db.session.query(Question.id)
+        .filter_by(survey_id=survey_id)
+        .order_by(Question.position)
+        .limit(1)
+        .scalar()
+    )
+
+
 CLIENT_SCOPED = frozenset({"client_manager", "executive", "tester"})
 
 PARAMS: dict[str, Param] = {
@@ -82,6 +95,15 @@ PARAMS: dict[str, Param] = {
         own=lambda w, p: w.survey_a.id, foreign=lambda w, p: w.survey_b.id, scoped=CLIENT_SCOPED
     ),
     "public_token": Param(own=lambda w, p: "not-a-valid-token"),
+    # exports of a survey: /export/<what>.<fmt> (raw answers are refused to readers in the view)
+    "what": Param(own=lambda w, p: "results"),
+    "fmt": Param(own=lambda w, p: "csv"),
+    # a question of survey_a, and one of survey_b (only ever reached through survey_b)
+    "question_id": Param(
+        own=lambda w, p: _first_question_id(w.survey_a.id),
+        foreign=lambda w, p: _first_question_id(w.survey_b.id),
+        scoped=CLIENT_SCOPED,
+    ),
 }
 FOREIGN_PARAMS = [name for name, param in PARAMS.items() if param.foreign is not None]
 STATIC_FILES = {"bootstrap.static": "bootstrap5/css/bootstrap.min.css"}

@@ -14,17 +14,24 @@ from qcrm.statistics import (
     Estimate,
     Figure,
     Interval,
+    Moments,
+    ces_from_counts,
     ces_mean,
     csat,
     differs,
+    mean_from_counts,
     mean_interval,
     median,
+    moments_mean,
     newcombe_difference,
     nps,
+    nps_estimate,
     nps_interval,
     p90,
+    share_estimate,
     t_quantile,
     welch_difference,
+    welch_difference_from_moments,
     wilson_interval,
 )
 
@@ -494,3 +501,122 @@ def test_differs():
     assert not differs(Interval(0.0, 0.2))  # touching zero does not exclude it
     assert differs(Interval(0.01, 0.2))
     assert differs(Interval(-0.3, -0.01))
+
+
+# --- means from SQL aggregates (n, Σx, Σx²) -------------------------------------------------------
+
+
+def test_moments_mean_hand_example():
+    # [1, 2, 3, 4, 5]: n = 5, Σx = 15, Σx² = 55; mean 3; s² = (55 − 15²/5) / 4 = 10 / 4 = 2.5;
+    # the same t interval as mean_interval: 3 ± 2.776445·sqrt(2.5 / 5) = 3 ± 1.963243.
+    moments = Moments(5, 15.0, 55.0)
+    assert moments == Moments.of([1, 2, 3, 4, 5])
+    assert moments.mean == 3.0
+    assert moments.variance == pytest.approx(2.5)
+    estimate = moments_mean(moments)
+    assert estimate is not None and estimate.interval is not None
+    assert (estimate.value, estimate.n) == (3.0, 5)
+    assert estimate.interval.low == pytest.approx(3 - 1.963243, abs=1e-6)
+    assert estimate.interval.high == pytest.approx(3 + 1.963243, abs=1e-6)
+
+
+def test_moments_edges():
+    assert moments_mean(Moments(0, 0.0, 0.0)) is None
+    one = moments_mean(Moments.of([7.0]))
+    assert one == Estimate(7.0, 1, None)
+    assert Moments.of([7.0]).variance is None
+    # equal values: variance exactly 0 despite rounding, the interval a point
+    equal = Moments.of([66.66666666666667] * 3)
+    assert equal.variance == 0.0
+    assert moments_mean(equal) == Estimate(equal.mean, 3, Interval(equal.mean, equal.mean))
+    with pytest.raises(ValueError):
+        Moments(-1, 0.0, 0.0)
+    with pytest.raises(ValueError):
+        Moments(2, 1.0, -1.0)
+
+
+def test_welch_from_moments_hand_examples():
+    # the hand examples of welch_difference above, from aggregates
+    interval = welch_difference_from_moments(Moments.of([1, 2, 3]), Moments.of([4, 5, 6]))
+    assert interval is not None
+    assert interval.low == pytest.approx(-5.266958, abs=1e-5)
+    assert interval.high == pytest.approx(-0.733042, abs=1e-5)
+    interval = welch_difference_from_moments(Moments.of([1, 2, 3, 4, 5]), Moments.of([2, 4, 6]))
+    assert interval is not None
+    assert interval.low == pytest.approx(-4.963726, abs=1e-5)
+    assert interval.high == pytest.approx(2.963726, abs=1e-5)
+    assert welch_difference_from_moments(Moments.of([1.0]), Moments.of([1.0, 2.0])) is None
+    assert welch_difference_from_moments(Moments.of([2.0, 2.0]), Moments.of([5.0, 5.0])) is None
+
+
+spread_samples = st.lists(
+    st.floats(min_value=-1e4, max_value=1e4, allow_nan=False, allow_infinity=False),
+    min_size=2,
+    max_size=30,
+).filter(lambda values: statistics.variance(values) > 1e-2)
+
+
+@given(first=spread_samples, second=spread_samples)
+def test_moments_agree_with_the_value_functions(first, second):
+    # Σx² − (Σx)²/n loses digits for a spread tiny against the values (see Moments): the
+    # samples keep a variance above 1e-2 on values up to 1e4, like scores and FRT seconds.
+    estimate = moments_mean(Moments.of(first))
+    expected = mean_interval(first)
+    assert estimate is not None and estimate.interval is not None and expected is not None
+    assert estimate.interval.low == pytest.approx(expected.low, rel=1e-6, abs=1e-6)
+    assert estimate.interval.high == pytest.approx(expected.high, rel=1e-6, abs=1e-6)
+    from_moments = welch_difference_from_moments(Moments.of(first), Moments.of(second))
+    from_values = welch_difference(first, second)
+    assert from_moments is not None and from_values is not None
+    assert from_moments.low == pytest.approx(from_values.low, rel=1e-6, abs=1e-6)
+    assert from_moments.high == pytest.approx(from_values.high, rel=1e-6, abs=1e-6)
+
+
+# --- estimates from counts (what a GROUP BY returns) ----------------------------------------------
+
+
+@given(st.lists(st.integers(min_value=1, max_value=7), min_size=0, max_size=60))
+def test_mean_from_counts_equals_the_mean_of_the_expanded_values(values):
+    counts = {value: values.count(value) for value in set(values)}
+    from_counts = mean_from_counts(counts)
+    if not values:
+        assert from_counts is None
+        return
+    assert from_counts.n == len(values)
+    assert from_counts.value == pytest.approx(statistics.fmean(values))
+    expected = mean_interval(values)
+    if expected is None:
+        assert from_counts.interval is None
+    else:
+        assert from_counts.interval.low == pytest.approx(expected.low, abs=1e-9)
+        assert from_counts.interval.high == pytest.approx(expected.high, abs=1e-9)
+    ces, expected_ces = ces_from_counts(counts), ces_mean(values)
+    assert ces.value == pytest.approx(expected_ces.value)
+    if ces.interval is not None:
+        assert ces.interval.low == pytest.approx(expected_ces.interval.low, abs=1e-9)
+
+
+def test_mean_from_counts_ignores_values_nobody_chose():
+    # 5,5,5,4,4,4,4,4,4,3,2,1 → 45/12 = 3.75; a zero count for 6 changes nothing
+    estimate = mean_from_counts({1: 1, 2: 1, 3: 1, 4: 6, 5: 3, 6: 0})
+    assert estimate.value == 3.75 and estimate.n == 12
+
+
+def test_ces_from_counts_refuses_answers_off_the_scale():
+    with pytest.raises(ValueError, match="1–7"):
+        ces_from_counts({8: 1})
+
+
+def test_nps_estimate_bundles_score_n_and_interval():
+    # 5 promoters, 4 passives, 3 detractors: 100 · 2/12 = 16.67, interval as nps_interval
+    estimate = nps_estimate(5, 4, 3)
+    assert estimate.value == approx(16.667) and estimate.n == 12
+    assert estimate.interval == nps_interval(5, 4, 3)
+    assert nps_estimate(0, 0, 0) is None
+
+
+def test_share_estimate_is_the_share_with_its_wilson_interval():
+    estimate = share_estimate(6, 13)
+    assert estimate.value == 6 / 13 and estimate.n == 13
+    assert estimate.interval == wilson_interval(6, 13)
+    assert share_estimate(0, 0) is None

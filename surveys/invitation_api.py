@@ -1,0 +1,132 @@
+"""API resources for a survey's invitations: list, add recipients (all or none), figures."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+from sqlalchemy import select
+
+from qcrm.api import MAX_PAGE_SIZE, PAGE_SIZE, _paginate
+from qcrm.db import utcnow
+from qcrm.errors import ServiceError
+from qcrm.extensions import csrf
+from qcrm.permissions import acting_user, allow
+from surveys import invitations as service
+from surveys.access import SURVEY_EDITORS, SURVEY_READERS, get_survey_or_404
+from surveys.models import Invitation, InvitationState
+from surveys.recipients_csv import RecipientRow
+
+blp = Blueprint(
+    "api_survey_invitations",
+    __name__,
+    url_prefix="/api/v1/surveys",
+    description="Personal invitations to surveys",
+)
+csrf.exempt(blp)
+
+
+class InvitationSchema(Schema):
+    id = fields.Integer()
+    email = fields.String(
+        allow_none=True,
+        metadata={"description": "only for managers; null once the addresses are deleted"},
+    )
+    channel_id = fields.Integer(allow_none=True)
+    state = fields.Enum(InvitationState, by_value=True)
+    send_count = fields.Integer()
+    created_at = fields.DateTime()
+    invited_at = fields.DateTime(allow_none=True)
+    reminded_at = fields.DateTime(allow_none=True)
+    answered_on = fields.Date(allow_none=True)
+
+
+class InvitationQuerySchema(Schema):
+    state = fields.Enum(InvitationState, by_value=True)
+    channel_id = fields.Integer()
+
+
+class RecipientSchema(Schema):
+    email = fields.String(required=True, validate=validate.Length(max=320))
+    channel_id = fields.Integer(allow_none=True, load_default=None)
+
+
+class InvitationCountsSchema(Schema):
+    total = fields.Integer()
+    pending = fields.Integer(metadata={"description": "not mailed yet"})
+    invited = fields.Integer(metadata={"description": "mailed at least once"})
+    reminded = fields.Integer(metadata={"description": "reminders sent"})
+    waiting = fields.Integer(metadata={"description": "mailed; no answer, opt-out or bounce"})
+    delivered = fields.Integer(metadata={"description": "invited minus bounced"})
+    answered = fields.Integer()
+    opted_out = fields.Integer()
+    bounced = fields.Integer()
+
+
+class InvitationsAddedSchema(Schema):
+    added = fields.Integer()
+    counts = fields.Nested(InvitationCountsSchema)
+
+
+@blp.route("/<int:survey_id>/invitations")
+class SurveyInvitationsResource(MethodView):
+    @allow(*SURVEY_READERS)
+    @blp.arguments(InvitationQuerySchema, location="query")
+    @blp.response(200, InvitationSchema(many=True))
+    @blp.paginate(page_size=PAGE_SIZE, max_page_size=MAX_PAGE_SIZE)
+    def get(self, args, pagination_parameters, survey_id: int):
+        """The invitations of a survey (paginated); addresses only for managers."""
+        user = acting_user()
+        survey = get_survey_or_404(user, survey_id)
+        query = select(Invitation).where(Invitation.survey_id == survey.id)
+        for name in ("state", "channel_id"):
+            if name in args:
+                query = query.where(getattr(Invitation, name) == args[name])
+        items = _paginate(query.order_by(Invitation.id), pagination_parameters)
+        show_address = user.role in SURVEY_EDITORS
+        return [
+            {
+                **{name: getattr(invitation, name) for name in InvitationSchema().fields},
+                "email": invitation.email if show_address else None,
+            }
+            for invitation in items
+        ]
+
+    @allow(*SURVEY_EDITORS)
+    @blp.arguments(RecipientSchema(many=True))
+    @blp.response(201, InvitationsAddedSchema)
+    def post(self, recipients, survey_id: int):
+        """Invite a list of recipients, all or none; the scheduler mails them while the survey
+        is open. Each refused entry is named by its index ("3.email", "3.channel_id")."""
+        survey = get_survey_or_404(acting_user(), survey_id)
+        rows = [
+            RecipientRow(
+                position=index,
+                email=recipient["email"].strip(),
+                channel="" if recipient["channel_id"] is None else str(recipient["channel_id"]),
+            )
+            for index, recipient in enumerate(recipients)
+        ]
+        try:
+            added = service.add_invitations(
+                survey, rows, utcnow(), detail=service.DETAIL_API, indexed=True
+            )
+        except service.RecipientsRejected as rejected:
+            raise ServiceError(
+                {
+                    f"{row.position}.{'channel_id' if row.field == 'channel' else 'email'}": (
+                        row.reason
+                    )
+                    for row in rejected.check.bad
+                }
+            ) from rejected
+        return {"added": added, "counts": service.invitation_counts(survey)}
+
+
+@blp.route("/<int:survey_id>/invitations/counts")
+class SurveyInvitationCountsResource(MethodView):
+    @allow(*SURVEY_READERS)
+    @blp.response(200, InvitationCountsSchema)
+    def get(self, survey_id: int):
+        """The invitations of a survey in figures (delivered is the response rate's base)."""
+        return service.invitation_counts(get_survey_or_404(acting_user(), survey_id))
