@@ -1,0 +1,1 @@
+"""Quality reports: figures against their targets, computed from reviewed audit data."""
