@@ -308,7 +308,7 @@ def _closed_invitations(
                 if draw < BOUNCE_SHARE + ANSWER_SHARE:
                     day = (invited_at + dt.timedelta(days=lag)).date()
                     row.update(state=InvitationState.ANSWERED, answered_on=day)
-                    final = (InvitationState.ANSWERED, day, "")
+                    final = None  # answers leave no history row (see responses.py)
                     answered.append((channel, day))
                 elif draw < BOUNCE_SHARE + ANSWER_SHARE + OPT_OUT_SHARE:
                     day = (invited_at + dt.timedelta(days=lag)).date()

@@ -32,7 +32,6 @@ from surveys.models import (
     SCALE_KINDS,
     Answer,
     Invitation,
-    InvitationEvent,
     InvitationState,
     PublicSubmission,
     Question,
@@ -272,7 +271,7 @@ def submit_response(
     try:
         if invitation_token is not None:
             source = ResponseSource.INVITATION
-            invitation_id, channel_id = _claim_invitation(survey, invitation_token, day)
+            channel_id = _claim_invitation(survey, invitation_token, day)
         else:
             source = ResponseSource.PUBLIC_LINK
             channel_id = channel_of_survey(survey, channel_id)
@@ -284,12 +283,6 @@ def submit_response(
         db.session.add(response)
         db.session.flush()
         db.session.execute(insert(Answer), [{**row, "response_id": response.id} for row in rows])
-        if invitation_token is not None:
-            db.session.execute(
-                insert(InvitationEvent).values(
-                    invitation_id=invitation_id, state=InvitationState.ANSWERED, occurred_on=day
-                )
-            )
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -297,10 +290,13 @@ def submit_response(
     return response
 
 
-def _claim_invitation(survey: Survey, token: str, day: dt.date) -> tuple[int, int | None]:
+def _claim_invitation(survey: Survey, token: str, day: dt.date) -> int | None:
     """Mark the invitation answered if it still may be: only one submission can win this.
 
-    Returns the invitation's id and channel; raises SubmissionRefused (the caller rolls back).
+    Returns the invitation's channel; raises SubmissionRefused (the caller rolls back). The
+    answer is recorded only in the invitation's state and day, never as a row of its history:
+    history rows are numbered in the order they are written, as responses are, so a numbered
+    "answered" row per invitation would let the two orders be laid side by side.
     """
     claimed = db.session.execute(
         update(Invitation)
@@ -321,8 +317,7 @@ def _claim_invitation(survey: Survey, token: str, day: dt.date) -> tuple[int, in
             )
         )
         raise SubmissionRefused(refusal_for_invitation(invitation) or RefusalReason.UNAVAILABLE)
-    invitation_id, channel_id = claimed[0]
-    return invitation_id, channel_id
+    return claimed[0].channel_id
 
 
 def _use_public_key(survey: Survey, key: str, day: dt.date) -> None:

@@ -221,8 +221,8 @@ def test_an_invitation_is_answered_once_on_the_day_with_its_channel(app, world, 
         invitation = db.session.scalars(select(Invitation)).one()
         assert invitation.state is InvitationState.ANSWERED
         assert invitation.answered_on == DAY and type(invitation.answered_on) is dt.date
-        events = db.session.scalars(select(InvitationEvent)).all()
-        assert [(e.state, e.occurred_on) for e in events] == [(InvitationState.ANSWERED, DAY)]
+        # no history row: its number would give away the order of answering (see responses.py)
+        assert db.session.scalars(select(InvitationEvent)).all() == []
         response = db.session.scalars(select(Response)).one()
         assert response.source is ResponseSource.INVITATION
         assert response.channel_id == world.channel_a.id
