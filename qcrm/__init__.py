@@ -107,6 +107,10 @@ def _register_blueprints(app: Flask) -> None:
 
     surveys.init_app(app)
 
+    import reports
+
+    reports.init_app(app)
+
     from qcrm.permissions import PUBLIC, declare_endpoint
 
     declare_endpoint("static", PUBLIC)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import smtplib
 import ssl
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
 
@@ -36,12 +37,22 @@ MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 SENDING_LEASE = dt.timedelta(minutes=5)
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with a mail, e.g. a report's PDF."""
+
+    filename: str
+    content_type: str
+    content: bytes
+
+
 def queue_mail(
     recipient: str,
     subject: str,
     body_text: str,
     body_html: str | None = None,
     headers: dict[str, str] | None = None,
+    attachment: Attachment | None = None,
 ) -> OutboxMail:
     """Write a mail into the outbox in the current transaction; it is sent after commit."""
     sender_domain = current_app.config["MAIL_DEFAULT_SENDER"].rsplit("@", 1)[-1].strip(">")
@@ -51,6 +62,9 @@ def queue_mail(
         body_text=body_text,
         body_html=body_html,
         headers=headers or {},
+        attachment_name=attachment.filename if attachment else None,
+        attachment_type=attachment.content_type if attachment else None,
+        attachment=attachment.content if attachment else None,
         message_id=make_msgid(domain=sender_domain or "localhost"),
         status=MailStatus.QUEUED,
         next_attempt_at=utcnow(),
@@ -159,6 +173,12 @@ def build_message(mail: OutboxMail) -> EmailMessage:
     message.set_content(mail.body_text)
     if mail.body_html:
         message.add_alternative(mail.body_html, subtype="html")
+    if mail.attachment is not None:
+        content_type = mail.attachment_type or "application/octet-stream"
+        maintype, _slash, subtype = content_type.partition("/")
+        message.add_attachment(
+            mail.attachment, maintype=maintype, subtype=subtype, filename=mail.attachment_name
+        )
     return message
 
 

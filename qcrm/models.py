@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text
+from sqlalchemy import JSON, Column, ForeignKey, Index, LargeBinary, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from qcrm.db import utcnow
@@ -184,6 +184,10 @@ class OutboxMail(db.Model):
     body_html: Mapped[str | None] = mapped_column(Text)
     #: Extra headers such as List-Unsubscribe.
     headers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    #: One attached file (e.g. a report's PDF), kept until the mail is sent.
+    attachment_name: Mapped[str | None] = mapped_column(String(255))
+    attachment_type: Mapped[str | None] = mapped_column(String(100))
+    attachment: Mapped[bytes | None] = mapped_column(LargeBinary)
     message_id: Mapped[str] = mapped_column(String(255), unique=True)
     status: Mapped[MailStatus] = mapped_column(default=MailStatus.QUEUED)
     attempts: Mapped[int] = mapped_column(default=0)

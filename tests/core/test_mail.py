@@ -27,6 +27,22 @@ def test_mail_is_sent_after_the_transaction_commits(app, mailbox):
     assert message.get_body(("html",)).get_content().strip() == "<p>Hallo</p>"
 
 
+def test_an_attachment_is_sent_with_the_mail(app, mailbox):
+    pdf = b"%PDF-1.4 tiny"
+    with app.app_context():
+        mail.queue_mail(
+            "vorstand@example.com",
+            "Bericht",
+            "Im Anhang.",
+            attachment=mail.Attachment("bericht.pdf", "application/pdf", pdf),
+        )
+        db.session.commit()
+    (attached,) = list(mailbox[0].iter_attachments())
+    assert attached.get_filename() == "bericht.pdf"
+    assert attached.get_content_type() == "application/pdf"
+    assert attached.get_content() == pdf
+
+
 def test_a_rolled_back_mail_is_neither_stored_nor_sent(app, mailbox):
     with app.app_context():
         mail.queue_mail("kunde@example.com", "Betreff", "Hallo")
