@@ -9,6 +9,9 @@ bp = Blueprint("reports", __name__, url_prefix="/reports", template_folder="temp
 
 def init_app(app: Flask) -> None:
     """Register the pages, the API resources and the scheduler jobs of the reports package."""
-    from reports import models  # noqa: F401  (the tables belong to the schema)
+    from reports import (
+        access,  # noqa: F401  (scopes the report_id and finding_id URL parameters)
+        models,  # noqa: F401  (the tables belong to the schema)
+    )
 
     app.register_blueprint(bp)

@@ -41,6 +41,8 @@ from audits.models import (
 from qcrm import create_app
 from qcrm.extensions import db, limiter
 from qcrm.models import ApiToken, Channel, ChannelType, Client, Role, User
+from reports.models import Report, ReportFinding, ReportStatus
+from reports.swot import Quadrant
 from surveys.models import Question, QuestionKind, Survey
 
 PASSWORD = "correct horse battery"
@@ -253,6 +255,8 @@ class World:
     evidence_other: Evidence
     survey_a: Survey
     survey_b: Survey
+    report_a: Report
+    report_b: Report
 
     def user(self, name: str) -> User:
         return getattr(self, name)
@@ -309,6 +313,7 @@ def world(app: Flask) -> World:
             client_a, client_b, channel_a, channel_b, users["tester"], other_tester
         )
         audit.update(_survey_world(client_a, client_b, channel_a))
+        audit.update(_report_world(client_a, client_b, audit["wave_a"], audit["wave_b"]))
         tokens = {}
         for name, account in users.items():
             plaintext = f"qcrm_test_{name}_token"
@@ -486,6 +491,33 @@ def _survey_world(client_a: Client, client_b: Client, channel_a: Channel) -> dic
         "survey_a": survey(client_a, "Kundenzufriedenheit 2030", [channel_a]),
         "survey_b": survey(client_b, "Zufriedenheit Energie Nord", []),
     }
+    db.session.add_all(objects.values())
+    db.session.flush()
+    return objects
+
+
+def _report_world(client_a: Client, client_b: Client, wave_a: Wave, wave_b: Wave) -> dict:
+    """A published report per client with one SWOT item (figures as an empty snapshot)."""
+
+    def report(client: Client, wave: Wave) -> Report:
+        return Report(
+            client=client,
+            title=f"Bericht {wave.name}",
+            wave_ids=[wave.id],
+            status=ReportStatus.PUBLISHED,
+            figures={},
+            published_at=dt.datetime(2030, 2, 1, tzinfo=dt.UTC),
+            findings=[
+                ReportFinding(
+                    quadrant=Quadrant.OPPORTUNITY,
+                    position=1,
+                    text="Der Chat könnte Anfragen am Abend auffangen.",
+                    edited=True,
+                )
+            ],
+        )
+
+    objects = {"report_a": report(client_a, wave_a), "report_b": report(client_b, wave_b)}
     db.session.add_all(objects.values())
     db.session.flush()
     return objects

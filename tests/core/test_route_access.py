@@ -41,6 +41,13 @@ def _token_id(world: World, owner: str) -> int:
     return db.session.query(ApiToken.id).filter_by(user_id=world.user(owner).id).scalar()
 
 
+def _first_finding_id(report_id: int) -> int:
+    from qcrm.extensions import db
+    from reports.models import ReportFinding
+
+    return db.session.query(ReportFinding.id).filter_by(report_id=report_id).scalar()
+
+
 def _first_question_id(survey_id: int) -> int:
     from qcrm.extensions import db
     from surveys.models import Question
@@ -95,6 +102,15 @@ PARAMS: dict[str, Param] = {
         own=lambda w, p: w.survey_a.id, foreign=lambda w, p: w.survey_b.id, scoped=CLIENT_SCOPED
     ),
     "public_token": Param(own=lambda w, p: "not-a-valid-token"),
+    "report_id": Param(
+        own=lambda w, p: w.report_a.id, foreign=lambda w, p: w.report_b.id, scoped=CLIENT_SCOPED
+    ),
+    "finding_id": Param(
+        own=lambda w, p: _first_finding_id(w.report_a.id),
+        foreign=lambda w, p: _first_finding_id(w.report_b.id),
+        scoped=CLIENT_SCOPED,
+    ),
+    "language": Param(own=lambda w, p: "de"),
     # exports of a survey: /export/<what>.<fmt> (raw answers are refused to readers in the view)
     "what": Param(own=lambda w, p: "results"),
     "fmt": Param(own=lambda w, p: "csv"),
