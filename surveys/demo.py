@@ -36,9 +36,10 @@ DEMO_CLIENT = "Stadtwerke Elbtal GmbH"
 CLOSED_TITLE = "Zufriedenheit mit dem Kundenservice (Demo)"
 OPEN_TITLE = "Befragung nach dem Kontakt, laufend (Demo)"
 SEED = 2026
-#: The closed survey ran for eight weeks and closed two weeks ago.
+#: The closed survey ran for eight weeks and closed two days ago, so its last week overlaps the
+#: demo wave (which started ten days ago) and the wave's report compares both methods.
 RUN_DAYS = 56
-CLOSED_DAYS_AGO = 14
+CLOSED_DAYS_AGO = 2
 #: Invitations went out in four batches, two weeks apart.
 BATCHES, BATCH_SIZE, BATCH_EVERY_DAYS = 4, 200, 14
 REMINDER_DAYS = 7

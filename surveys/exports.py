@@ -7,8 +7,8 @@ are ISO (2030-01-07), which both read as dates.
 
 Formula injection: a text cell that starts with =, +, -, @, a tab or a carriage return would be
 run as a formula by a spreadsheet. In CSV such text gets a leading apostrophe; in XLSX it is
-stored as a string cell (never a formula) with Excel's quote prefix. Numbers are written as
-numbers and are never touched.
+stored as a string cell (never a formula) with Excel's quote prefix (``qcrm.spreadsheets``, shared
+with the report's XLSX). Numbers are written as numbers and are never touched.
 """
 
 from __future__ import annotations
@@ -23,13 +23,17 @@ from dataclasses import dataclass
 from babel.numbers import format_decimal
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy import select
 
 from qcrm.extensions import db
 from qcrm.models import Channel
+from qcrm.spreadsheets import (  # noqa: F401  (is_formula_like: part of this module's interface)
+    XLSX_MIMETYPE,
+    Cell,
+    csv_safe,
+    is_formula_like,
+    workbook_bytes,
+)
 from qcrm.statistics import Figure
 from surveys.labels import RESPONSE_SOURCE_LABELS
 from surveys.models import (
@@ -40,23 +44,9 @@ from surveys.models import (
 )
 from surveys.results import Grain, Group, Headline, SurveyResults
 
-#: Cell values an export row may hold; None is an empty cell.
-Cell = str | int | float | bool | dt.date | None
 #: Rows fetched at a time from the database for the raw answers.
 BATCH = 2000
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CSV_MIMETYPE = "text/csv; charset=utf-8"
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def is_formula_like(text: str) -> bool:
-    """Whether a spreadsheet would read ``text`` as a formula."""
-    return text.startswith(FORMULA_STARTS)
-
-
-def csv_safe(text: str) -> str:
-    """Text a spreadsheet shows as text: a leading apostrophe before a formula-like start."""
-    return "'" + text if is_formula_like(text) else text
 
 
 # --- raw answers --------------------------------------------------------------------------------
@@ -298,25 +288,5 @@ def to_csv(rows: Iterable[Sequence[Cell]]) -> Iterator[str]:
 
 
 def to_xlsx(title: str, rows: Iterable[Sequence[Cell]]) -> bytes:
-    """An XLSX workbook with one sheet, written row by row (openpyxl's write-only mode keeps
-    only the current row in memory); numbers stay numbers."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title[:31])
-    for row in rows:
-        sheet.append([_xlsx_cell(sheet, value) for value in row])
-    file = io.BytesIO()
-    workbook.save(file)
-    return file.getvalue()
-
-
-def _xlsx_cell(sheet, value: Cell):
-    if not isinstance(value, str):
-        return value
-    # Control characters are not allowed in XLSX text; they carry no meaning in an answer.
-    value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    cell = WriteOnlyCell(sheet, value=value)
-    # Always a string cell: openpyxl would otherwise store "=…" as a formula.
-    cell.data_type = "s"
-    if is_formula_like(value):
-        cell.quotePrefix = True
-    return cell
+    """An XLSX workbook with one sheet (see ``qcrm.spreadsheets.workbook_bytes``)."""
+    return workbook_bytes([(title, rows)])

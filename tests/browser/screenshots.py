@@ -126,6 +126,12 @@ def shoot_all(browser: Browser, base_url: str, logins, client_id: int, outdir: P
             camera.shoot(20, "survey-results", "/surveys/1/results")
             camera.shoot(21, "survey-invitations", "/surveys/2/invitations")
             camera.shoot(22, "survey-new", "/surveys/new")
+            camera.shoot(23, "wave-dashboard", "/reports/waves/1")
+            camera.shoot(24, "report-new", "/reports/new?wave_id=1")
+            camera.page.locator("main form button[type=submit]").click()
+            camera.page.locator("#swot").wait_for()
+            camera.shoot(25, "report")
+            camera.shoot(26, "reports", "/reports/")
             context.close()
 
             context = browser.new_context(locale=locale, viewport=viewport)

@@ -48,6 +48,23 @@ def _first_finding_id(report_id: int) -> int:
     return db.session.query(ReportFinding.id).filter_by(report_id=report_id).scalar()
 
 
+def _subscription_id(world: World, owner: str) -> int:
+    """The owner's report subscription (the world has none: made on first use)."""
+    from qcrm.extensions import db
+    from reports.models import DeliveryFrequency, ReportSubscription
+
+    user_id = world.user(owner).id
+    found = db.session.query(ReportSubscription.id).filter_by(user_id=user_id).scalar()
+    if found is not None:
+        return found
+    subscription = ReportSubscription(
+        user_id=user_id, client_id=world.client_a.id, frequency=DeliveryFrequency.MONTHLY
+    )
+    db.session.add(subscription)
+    db.session.commit()
+    return subscription.id
+
+
 def _first_question_id(survey_id: int) -> int:
     from qcrm.extensions import db
     from surveys.models import Question
@@ -111,6 +128,12 @@ PARAMS: dict[str, Param] = {
         scoped=CLIENT_SCOPED,
     ),
     "language": Param(own=lambda w, p: "de"),
+    # a user's own report subscription; anyone else's is not found
+    "subscription_id": Param(
+        own=lambda w, p: _subscription_id(w, p if p != "anonymous" else "admin"),
+        foreign=lambda w, p: _subscription_id(w, "manager" if p == "executive" else "executive"),
+        scoped=None,
+    ),
     # exports of a survey: /export/<what>.<fmt> (raw answers are refused to readers in the view)
     "what": Param(own=lambda w, p: "results"),
     "fmt": Param(own=lambda w, p: "csv"),

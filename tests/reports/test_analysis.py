@@ -87,6 +87,7 @@ from reports.analysis import (
     mystery_figures,
     previous_comparable_wave,
 )
+from reports.snapshot import to_json
 from tests.conftest import count_queries
 
 T0 = dt.datetime(2030, 1, 7, 9, 0, tzinfo=dt.UTC)  # a Monday
@@ -450,9 +451,10 @@ def test_first_response_times_and_cut_offs(app, world):
         s = math.sqrt(sum((v - mean) ** 2 for v in values) / 6)
         half = T6 * s / math.sqrt(7)
         assert half == pytest.approx(80540.0, abs=1)
-        assert frt.mean.interval.low == pytest.approx(mean - half, rel=1e-5)
+        # mean − half = −12368.6 s: a duration is never negative, so the low end is clipped at 0
+        assert mean - half == pytest.approx(-12368.6, abs=1)
+        assert frt.mean.interval.low == 0
         assert frt.mean.interval.high == pytest.approx(mean + half, rel=1e-5)
-        assert frt.mean.interval.low == pytest.approx(-12368.6, abs=1)
         assert frt.mean.interval.high == pytest.approx(148711.5, abs=1)
 
         # Business FRT sorted: 600, 3000, 3600, 7200, 36000, 51840, 60000
@@ -682,6 +684,34 @@ def test_breakdowns(app, world):
         ]
 
 
+def test_hour_band_by_weekday_cells_count_each_pair(app, world):
+    with app.app_context():
+        ids = _build(world)
+        cells = mystery_figures(ReportScope(ids["client"])).breakdowns.by_hour_band_weekday
+        assert [g.key for g in cells] == [(b, d) for b in HourBand for d in range(7)]
+        cell = {g.key: g for g in cells}
+        # morning Monday = nr 1, 2 (nr 13 cancelled): 2/2, FRT 600, 90000 → 45300, total 75
+        monday = cell[(B.MORNING, 0)]
+        assert (monday.sent, monday.answered, monday.answer_rate.value) == (2, 2, 1.0)
+        assert (monday.frt_median.value, monday.total_score.value) == (45300, 75)
+        # morning Thursday = nr 7 answered, nr 11 not contactable (nr 14 unreviewed): 1/1
+        thursday = cell[(B.MORNING, 3)]
+        assert (thursday.sent, thursday.not_contactable, thursday.answered) == (1, 1, 1)
+        assert thursday.answer_rate.value == 1.0 and thursday.small_sample
+        # morning Wednesday = nr 6, evening Wednesday = nr 5: both 0/1
+        for key in ((B.MORNING, 2), (B.EVENING, 2)):
+            assert (cell[key].sent, cell[key].answered, cell[key].answer_rate.value) == (1, 0, 0)
+        # noon Tuesday = nr 3 answered (nr 12 not contactable): 1/1, FRT 7200
+        assert (cell[(B.NOON, 1)].sent, cell[(B.NOON, 1)].frt_median.value) == (1, 7200)
+        # nothing at night or on the weekend
+        assert cell[(B.NIGHT, 0)].answer_rate is None
+        assert all(cell[(b, d)].sent == 0 for b in HourBand for d in (5, 6))
+        assert sum(g.sent for g in cells) == 10
+        assert sum(g.answered for g in cells) == 7
+        assert sum(g.not_contactable for g in cells) == 2
+        assert to_json(cells[0])["key"] == ["night", 0]
+
+
 def test_scope_filters_and_targets(app, world):
     with app.app_context():
         ids = _build(world)
@@ -722,7 +752,7 @@ def test_query_count_does_not_grow_with_inquiries(app, world):
         scope = ReportScope(ids["client"])
         with count_queries(app) as statements:
             mystery_figures(scope)
-        assert len(_selects(statements)) == QUERIES
+        assert len(_selects(statements)) == QUERIES == 18
         wave = db.session.get(Wave, ids["wave"])
         channel = db.session.get(Channel, ids["c"])
         scenario = db.session.get(Scenario, ids["s2"])
@@ -852,3 +882,15 @@ def test_no_tester_identity_in_the_results(app, world):
         text = repr(mystery_figures(ReportScope(ids["client"])))
         for name in ("Tester", "Other Tester", "Manager", "tester@", "Jana Berger"):
             assert name not in text
+
+
+def test_mean_intervals_stay_within_the_values_a_mean_can_take():
+    from qcrm.statistics import Moments
+    from reports.analysis import DURATION_RANGE, _mean
+
+    # scores 100, 100, 10: mean 70, t interval 70 ± 4.302653 × 30 = [−59.1, 199.1] → [0, 100]
+    score = _mean(Moments.of([100, 100, 10]), target=75)
+    assert score.value == 70 and (score.interval.low, score.interval.high) == (0.0, 100.0)
+    # times 60 s, 60 s, 6000 s: the lower bound would be negative → 0; no upper limit
+    time = _mean(Moments.of([60, 60, 6000]), higher_is_better=False, bounds=DURATION_RANGE)
+    assert time.interval.low == 0.0 and time.interval.high > 6000

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import select
 
 from qcrm.errors import ServiceError
 from qcrm.extensions import db
@@ -120,10 +119,14 @@ def test_executives_list_only_published_reports(app, world):
         draft = _draft(world)
         manager = db.session.get(User, world.manager.id)
         executive = db.session.get(User, world.executive.id)
-        assert db.session.scalars(services.visible_reports(executive)).all() == []
-        assert db.session.scalars(services.visible_reports(manager)).all() == [draft]
+        # the world has a published report per client; the executive sees client A only
+        assert db.session.scalars(services.visible_reports(executive)).all() == [
+            db.session.get(Report, world.report_a.id)
+        ]
+        assert draft in db.session.scalars(services.visible_reports(manager)).all()
         services.publish_report(draft, manager, NOW)
-        assert db.session.scalars(services.visible_reports(executive)).all() == [draft]
-        other = db.session.get(User, world.client_manager.id)
-        assert db.session.scalar(select(Report.id)) == draft.id
-        assert db.session.scalars(services.visible_reports(other)).all() == [draft]
+        assert draft in db.session.scalars(services.visible_reports(executive)).all()
+        client_manager = db.session.get(User, world.client_manager.id)
+        assert world.report_b.id not in {
+            r.id for r in db.session.scalars(services.visible_reports(client_manager))
+        }

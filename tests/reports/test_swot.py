@@ -434,9 +434,9 @@ def test_sentences_carry_figure_n_and_target_in_both_languages(app):
         ),
     ]
     with app.app_context():
-        for language, (figure, n, target) in {
-            "en": ("72.5%", "1,240", "80.0%"),
-            "de": ("72,5\xa0%", "1.240", "80,0\xa0%"),
+        for language, (figure, n, target, of, biases) in {
+            "en": ("72.5%", "1,240", "80.0%", "of", ("self-selection", "recognised")),
+            "de": ("72,5\xa0%", "1.240", "80,0\xa0%", "von", ("Selbstselektion", "erkannt")),
         }.items():
             with force_locale(language):
                 for finding in findings:
@@ -445,11 +445,11 @@ def test_sentences_carry_figure_n_and_target_in_both_languages(app):
                     if language == "de" and finding.target == 0.6:
                         expected_target = "60,0\xa0%"
                     assert figure in text, (language, text)
-                    assert f"n = {n}" in text or f"of {n}" in text, (language, text)
+                    assert f"n = {n}" in text or f"{of} {n}" in text, (language, text)
                     assert expected_target in text, (language, text)
                 disagreement = sentence(findings[-1])
                 assert ("40.0%" if language == "en" else "40,0\xa0%") in disagreement
-                assert "self-selection" in disagreement and "recognised" in disagreement
+                assert all(bias in disagreement for bias in biases), disagreement
                 coverage = sentence(
                     Finding(
                         quadrant=Quadrant.THREAT,
@@ -462,7 +462,7 @@ def test_sentences_carry_figure_n_and_target_in_both_languages(app):
                         params={"hour_band": "evening", "channels": ["Chat"]},
                     )
                 )
-                assert f"0 of {n}" in coverage and "Chat" in coverage
+                assert f"0 {of} {n}" in coverage and "Chat" in coverage, coverage
                 assert ("Evening" if language == "en" else "Abend") in coverage
 
 
