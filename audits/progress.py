@@ -10,7 +10,6 @@ planned = sent + not contactable + cancelled is reported with cancelled separate
 from __future__ import annotations
 
 import datetime as dt
-import statistics
 from dataclasses import dataclass
 
 from sqlalchemy import case, func, select
@@ -26,6 +25,7 @@ from audits.models import (
 )
 from qcrm.extensions import db
 from qcrm.models import Channel, User
+from qcrm.statistics import median, p90
 
 #: Statuses of inquiries whose (first) attempt was sent.
 SENT_STATUSES = (InquiryStatus.SENT, InquiryStatus.ANSWERED, InquiryStatus.UNANSWERED)
@@ -124,14 +124,6 @@ def _not_cancelled(wave: Wave):
     return (Inquiry.wave_id == wave.id, Inquiry.status != InquiryStatus.CANCELLED)
 
 
-def p90(values: list[float]) -> float:
-    """The 90th percentile by linear interpolation between closest ranks, as PostgreSQL's
-    ``percentile_cont(0.9)`` (Python 3.11's ``quantiles`` needs two values; one is its own)."""
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=10, method="inclusive")[8]
-
-
 def _first_response_seconds(wave: Wave) -> list[float]:
     """Calendar seconds from the first attempt's sending to the first answer, sorted."""
     first_sent = func.min(InquiryAttempt.sent_at)
@@ -217,8 +209,8 @@ def wave_progress(wave: Wave) -> WaveProgress:
         coverage=coverage,
         totals=totals,
         answer_rate=totals.answered / totals.sent if totals.sent else None,
-        frt_median_seconds=statistics.median(frt) if frt else None,
-        frt_p90_seconds=p90(frt) if frt else None,
+        frt_median_seconds=median(frt),
+        frt_p90_seconds=p90(frt),
         frt_n=len(frt),
         overdue=_listed(wave, overdue_condition, order_by=(Inquiry.overdue_at,)),
         overdue_total=sum(t.overdue for t in testers),

@@ -431,6 +431,10 @@ class Estimate:
         return Figure(self.value, self.n, self.interval, target, higher_is_better)
 
 
+#: DOMAIN.md NPS: promoters answer 9–10, detractors 0–6 (passives 7–8).
+PROMOTER_MIN, DETRACTOR_MAX = 9, 6
+
+
 def nps(promoters: int, passives: int, detractors: int) -> float | None:
     """Net Promoter Score: % promoters (9–10) − % detractors (0–6), in −100…+100.
 

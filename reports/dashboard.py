@@ -25,12 +25,11 @@ from audits.models import HourBand, MethodDimension, QualityDimension
 from audits.scorecard_labels import METHOD_DIMENSION_LABELS, QUALITY_DIMENSION_LABELS
 from audits.wave_forms import HOUR_BAND_LABELS
 from qcrm.clients import WEEKDAY_LABELS, WEEKDAYS
-from qcrm.statistics import Interval, differs
+from qcrm.statistics import DETRACTOR_MAX, PROMOTER_MIN, Interval, differs
 from reports import charts
 from reports.methods import BIASES, COLUMN_LABELS, METHOD_LABELS, Column, Method
 from reports.snapshot import finding_from_json
 from reports.swot import Quadrant, Unit, format_value, sentence
-from surveys.results import DETRACTOR_MAX, PROMOTER_MIN
 
 QUADRANT_LABELS = {
     Quadrant.STRENGTH: _l("Strengths"),

@@ -61,6 +61,8 @@ from audits.models import MethodDimension, QualityDimension, Wave
 from qcrm.extensions import db
 from qcrm.models import Channel
 from qcrm.statistics import (
+    DETRACTOR_MAX,
+    PROMOTER_MIN,
     Figure,
     Interval,
     ces_from_counts,
@@ -72,7 +74,7 @@ from qcrm.statistics import (
 )
 from reports.analysis import ItemPassRate, MysteryFigures, ReportScope
 from surveys.models import FIXED_SCALES, Answer, QuestionKind, Response, Survey
-from surveys.results import DETRACTOR_MAX, PROMOTER_MIN, _headline_questions
+from surveys.results import headline_questions
 
 __all__ = [
     "BIASES",
@@ -276,7 +278,7 @@ def survey_figures(scope: ReportScope) -> SurveyFigures | None:
     withheld = tuple(sorted(set(responses) - set(counted)))
     headline: dict[int, QuestionKind] = {}
     for survey_id in counted:
-        for kind, question_id in _headline_questions(list(surveys[survey_id].questions)).items():
+        for kind, question_id in headline_questions(list(surveys[survey_id].questions)).items():
             headline[question_id] = kind
     pooled: dict[QuestionKind, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     if headline:

@@ -63,7 +63,7 @@ from reportlab.platypus import (
 )
 from reportlab.platypus.tableofcontents import TableOfContents
 
-from qcrm.statistics import Interval, differs
+from qcrm.statistics import DETRACTOR_MAX, PROMOTER_MIN, Interval, differs
 from reports import charts
 from reports.charts import ChartText
 
@@ -80,8 +80,6 @@ __all__ = [
 SHARE, POINTS, MEAN, SECONDS, COUNT = "share", "points", "mean", "seconds", "count"
 #: DOMAIN.md "Uncertainty": a figure on fewer cases is a small sample.
 SMALL_SAMPLE_N = 30
-#: DOMAIN.md NPS: promoters answer 9–10, detractors 0–6.
-PROMOTER_MIN, DETRACTOR_MAX = 9, 6
 QUADRANTS = ("strength", "weakness", "opportunity", "threat")
 
 PAGE_WIDTH, PAGE_HEIGHT = A4

@@ -33,6 +33,8 @@ from qcrm.errors import ServiceError
 from qcrm.extensions import db
 from qcrm.models import Channel
 from qcrm.statistics import (
+    DETRACTOR_MAX,
+    PROMOTER_MIN,
     Estimate,
     Figure,
     ces_from_counts,
@@ -55,8 +57,6 @@ from surveys.models import (
 
 #: Verbatims shown per page.
 VERBATIMS_PER_PAGE = 20
-#: NPS classes on the 0–10 scale (DOMAIN.md).
-PROMOTER_MIN, DETRACTOR_MAX = 9, 6
 #: CSAT counts 4 and 5 as satisfied (DOMAIN.md); statistics.csat applies it.
 HEADLINE_KINDS = (QuestionKind.CSAT, QuestionKind.NPS, QuestionKind.CES)
 
@@ -267,30 +267,28 @@ def survey_results(
 
     questions = list(survey.questions)
     filters = _response_filters(channel_id, period)
-    headline_questions = _headline_questions(questions)
+    headline_ids = headline_questions(questions)
     by_channel_counts, by_day_counts = _headline_counts_by_channel_and_day(
-        survey, headline_questions, filters
+        survey, headline_ids, filters
     )
     # The headline questions' counts are the sums of the breakdown's; only the other
     # questions need a query of their own.
-    counts = _value_counts(
-        [q for q in questions if q.id not in headline_questions.values()], filters
-    )
+    counts = _value_counts([q for q in questions if q.id not in headline_ids.values()], filters)
     for channel_counts in by_channel_counts.values():
         for key, count in channel_counts.items():
             counts[key] = counts.get(key, 0) + count
     respondents = _multiple_choice_respondents(questions, filters)
     results = tuple(_question_result(q, counts, respondents, survey) for q in questions)
-    headline = headline_of(results, headline_questions)
+    headline = headline_of(results, headline_ids)
     n_by_channel: dict[int | None, int] = defaultdict(int)
     n_by_day: dict[dt.date, int] = defaultdict(int)
     for row_channel, _source, day, count in in_scope:
         n_by_channel[row_channel] += count
         n_by_day[day] += count
     by_channel = _channel_groups(
-        n_by_channel, by_channel_counts, channel_names, headline_questions, survey
+        n_by_channel, by_channel_counts, channel_names, headline_ids, survey
     )
-    over_time = _time_groups(n_by_day, by_day_counts, grain, headline_questions, survey)
+    over_time = _time_groups(n_by_day, by_day_counts, grain, headline_ids, survey)
     verbatims = _verbatims(questions, filters, verbatim_page, verbatims_per_page)
     return SurveyResults(
         survey_id=survey.id,
@@ -535,7 +533,7 @@ def _verbatims(
 # --- from counts to figures ---------------------------------------------------------------------
 
 
-def _headline_questions(questions: list[Question]) -> dict[QuestionKind, int]:
+def headline_questions(questions: list[Question]) -> dict[QuestionKind, int]:
     """The first question (by position) of each headline kind."""
     first: dict[QuestionKind, int] = {}
     for question in sorted(questions, key=lambda q: (q.position, q.id)):
