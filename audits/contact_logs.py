@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.orm.exc import StaleDataError
 
-from audits import scoring
+from audits import replies, scoring
 from audits.business_time import business_seconds
 from audits.models import (
     AttemptState,
@@ -169,10 +169,16 @@ def record_sent(
         raise ServiceError.on("sent_at", _("The time lies in the future."))
     if attempt.sent_at is not None and attempt.sent_at != sent_at and not reason.strip():
         raise ServiceError.on("reason", _("Say why the recorded time is changed."))
+    changed = attempt.sent_at is not None and attempt.sent_at != sent_at
     _trail(inquiry, user, "attempt", f"attempt_{number}.sent_at", attempt.sent_at, sent_at, reason)
     attempt.sent_at, attempt.state = sent_at, AttemptState.SENT
     if inquiry.status is InquiryStatus.DUE:
         inquiry.status = InquiryStatus.SENT
+    if changed:
+        status = inquiry.status
+        replies.recount_answers(db.session, inquiry)
+        if inquiry.status is not status:
+            _trail(inquiry, user, "inquiry", "status", status, inquiry.status, reason)
     _commit()
     return attempt
 
@@ -195,27 +201,26 @@ def add_reply(
         raise ServiceError.on(
             "received_at", _("The reply cannot have come before the inquiry was sent.")
         )
+    timing = replies.reply_timing(inquiry, received_at)
+    late = timing.late and not is_auto_acknowledgement
     reply = InquiryReply(
         inquiry_id=inquiry.id,
         received_at=received_at,
         sender=sender.strip()[:300],
         body_text=text,
         is_auto_acknowledgement=is_auto_acknowledgement,
+        is_late=late,
         source="tester",
     )
     db.session.add(reply)
     _trail(inquiry, user, "reply", "received_at", None, received_at.isoformat())
-    if not is_auto_acknowledgement and (
-        inquiry.first_answer_at is None or received_at < inquiry.first_answer_at
-    ):
-        inquiry.first_answer_at = received_at
-        inquiry.answered_attempt = max(
-            (a.number for a in inquiry.attempts if a.sent_at and a.sent_at <= received_at),
-            default=1,
-        )
-        if inquiry.status in (InquiryStatus.SENT, InquiryStatus.DUE, InquiryStatus.UNANSWERED):
-            _trail(inquiry, user, "inquiry", "status", inquiry.status, InquiryStatus.ANSWERED)
-            inquiry.status = InquiryStatus.ANSWERED
+    if late:
+        _trail(inquiry, user, "reply", "late", None, True)
+    elif not is_auto_acknowledgement:
+        status = inquiry.status
+        counted = replies.count_answer(db.session, inquiry, received_at, timing.attempt_number)
+        if counted and status is not InquiryStatus.ANSWERED:
+            _trail(inquiry, user, "inquiry", "status", status, InquiryStatus.ANSWERED)
     _commit()
     return reply
 

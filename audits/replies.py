@@ -434,6 +434,96 @@ def answer_timeout(inquiry: Inquiry) -> dt.timedelta:
     return dt.timedelta(hours=float(hours))
 
 
+@dataclass(frozen=True)
+class ReplyTiming:
+    """Where a reply falls: the attempt it answers and whether it came after that attempt's
+    answer timeout (late: kept and shown, never counted as answered)."""
+
+    attempt_number: int
+    late: bool
+
+
+def reply_timing(inquiry: Inquiry, received_at: dt.datetime) -> ReplyTiming:
+    """The one rule for every path a reply enters (mailbox, tester page, API, imports).
+
+    The answer window is that of the latest attempt sent at or before the reply (its
+    ``sent_at`` + the wave's answer timeout for the channel type); a reply after it is late.
+    A reply with no attempt sent before it belongs to the first attempt and is not late.
+    """
+    received_at = as_utc(received_at)
+    sent_before = [
+        a for a in inquiry.attempts if a.sent_at is not None and as_utc(a.sent_at) <= received_at
+    ]
+    if not sent_before:
+        return ReplyTiming(attempt_number=1, late=False)
+    window = sent_before[-1]
+    deadline = as_utc(window.sent_at) + answer_timeout(inquiry)
+    return ReplyTiming(attempt_number=window.number, late=received_at > deadline)
+
+
+def count_answer(
+    session: Session, inquiry: Inquiry, received_at: dt.datetime, attempt_number: int
+) -> bool:
+    """Make an answer in time the inquiry's first answer; True when it became the first.
+
+    A conditional UPDATE, so that of two processes recording answers at once the earliest
+    answer wins. An inquiry marked unanswered because the answer was recorded late (the mailbox
+    read late, the tester typing it in afterwards) becomes answered, since the answer did arrive
+    in time; late answers never reach this function.
+    """
+    won = session.execute(
+        update(Inquiry)
+        .where(
+            Inquiry.id == inquiry.id,
+            or_(
+                and_(
+                    Inquiry.status.in_(
+                        [InquiryStatus.DUE, InquiryStatus.SENT, InquiryStatus.UNANSWERED]
+                    ),
+                    Inquiry.first_answer_at.is_(None),
+                ),
+                # an earlier answer recorded after a later one is still the first answer
+                and_(
+                    Inquiry.status == InquiryStatus.ANSWERED,
+                    Inquiry.first_answer_at > received_at,
+                ),
+            ),
+        )
+        .values(
+            first_answer_at=received_at,
+            answered_attempt=attempt_number,
+            status=InquiryStatus.ANSWERED,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.expire(inquiry, ["first_answer_at", "answered_attempt", "status"])
+    return bool(won)
+
+
+def recount_answers(session: Session, inquiry: Inquiry) -> None:
+    """Apply :func:`reply_timing` again to every reply of the inquiry, after a sending time
+    changed: late flags, the first answer and the inquiry's state follow the new times."""
+    replies = session.scalars(
+        select(InquiryReply)
+        .where(InquiryReply.inquiry_id == inquiry.id)
+        .order_by(InquiryReply.received_at, InquiryReply.id)
+    ).all()
+    first: tuple[dt.datetime, int] | None = None
+    for reply in replies:
+        timing = reply_timing(inquiry, reply.received_at)
+        reply.is_late = not reply.is_auto_acknowledgement and timing.late
+        if first is None and not reply.is_auto_acknowledgement and not reply.is_late:
+            first = (reply.received_at, timing.attempt_number)
+    if first is not None:
+        inquiry.first_answer_at, inquiry.answered_attempt = first
+        if inquiry.status in (InquiryStatus.DUE, InquiryStatus.SENT, InquiryStatus.UNANSWERED):
+            inquiry.status = InquiryStatus.ANSWERED
+    elif inquiry.first_answer_at is not None:
+        inquiry.first_answer_at, inquiry.answered_attempt = None, None
+        if inquiry.status is InquiryStatus.ANSWERED:
+            inquiry.status = InquiryStatus.SENT
+
+
 def record_reply(
     session: Session,
     inquiry: Inquiry,
@@ -446,17 +536,14 @@ def record_reply(
     message_id: str | None,
     headers: Mapping[str, str],
 ) -> InquiryReply | None:
-    """Store a reply to an attempt in the caller's transaction (the caller commits).
+    """Store a mail replying to an inquiry in the caller's transaction (the caller commits).
 
     A mail whose Message-ID is already stored gives None and changes nothing. Otherwise the
-    reply is stored; an automatic acknowledgement never becomes the answer. The answer window is
-    that of the latest attempt sent before the reply arrived (its ``sent_at`` + the wave's answer
-    timeout for the channel type): an answer after it is stored as late and changes nothing else;
-    an answer within it makes the inquiry answered (``first_answer_at``, and ``answered_attempt``
-    = that attempt's number, so an answer after the second sending counts as "answered only at
-    the second attempt"). An inquiry marked unanswered because the mailbox was read late becomes
-    answered too, since the answer did arrive in time. The UPDATE is conditional, so of two
-    processes recording answers at once the earliest answer wins.
+    reply is stored; an automatic acknowledgement never becomes the answer; whether it is late
+    and which attempt it answers is :func:`reply_timing`'s rule, and an answer in time is
+    counted by :func:`count_answer` (``answered_attempt`` ≥ 2: answered only at the second
+    attempt). ``attempt`` is the attempt the mail was matched to; the timing follows the
+    sending times, not the match.
     """
     received_at = as_utc(received_at)
     if message_id is not None:
@@ -464,12 +551,8 @@ def record_reply(
         if known is not None:
             return None
     acknowledgement = is_automatic_acknowledgement(headers, subject, body_text)
-    sent_before = [
-        a for a in inquiry.attempts if a.sent_at is not None and a.sent_at <= received_at
-    ]
-    window = sent_before[-1] if sent_before else attempt
-    deadline = window.sent_at + answer_timeout(inquiry) if window.sent_at else None
-    late = not acknowledgement and deadline is not None and received_at > deadline
+    timing = reply_timing(inquiry, received_at)
+    late = not acknowledgement and timing.late
     reply = InquiryReply(
         inquiry_id=inquiry.id,
         received_at=received_at,
@@ -486,32 +569,8 @@ def record_reply(
             session.add(reply)
     except IntegrityError:
         return None  # another process stored the same mail a moment ago
-    if acknowledgement or late:
-        return reply
-    session.execute(
-        update(Inquiry)
-        .where(
-            Inquiry.id == inquiry.id,
-            or_(
-                and_(
-                    Inquiry.status.in_([InquiryStatus.SENT, InquiryStatus.UNANSWERED]),
-                    Inquiry.first_answer_at.is_(None),
-                ),
-                # an earlier answer read after a later one is still the first answer
-                and_(
-                    Inquiry.status == InquiryStatus.ANSWERED,
-                    Inquiry.first_answer_at > received_at,
-                ),
-            ),
-        )
-        .values(
-            first_answer_at=received_at,
-            answered_attempt=window.number,
-            status=InquiryStatus.ANSWERED,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    session.expire(inquiry, ["first_answer_at", "answered_attempt", "status"])
+    if not acknowledgement and not late:
+        count_answer(session, inquiry, received_at, timing.attempt_number)
     return reply
 
 
