@@ -172,6 +172,8 @@ def record_sent(
     changed = attempt.sent_at is not None and attempt.sent_at != sent_at
     _trail(inquiry, user, "attempt", f"attempt_{number}.sent_at", attempt.sent_at, sent_at, reason)
     attempt.sent_at, attempt.state = sent_at, AttemptState.SENT
+    if number == 1:
+        inquiry.note_first_sending(sent_at)
     if inquiry.status is InquiryStatus.DUE:
         inquiry.status = InquiryStatus.SENT
     if changed:

@@ -207,6 +207,8 @@ def _send_attempt(attempt_id: int, worker: str) -> int:
         .where(InquiryAttempt.id == attempt_id, InquiryAttempt.state == AttemptState.SENDING)
         .values(state=AttemptState.SENT, sent_at=sent_at, lease_until=None, last_error=None)
     )
+    if number == 1:
+        db.session.get_one(Inquiry, inquiry_id).note_first_sending(sent_at)
     db.session.execute(
         update(Inquiry)
         .where(Inquiry.id == inquiry_id, Inquiry.status == InquiryStatus.DUE)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import JSON, Column, Float, ForeignKey, Index, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -248,6 +249,12 @@ HOUR_BAND_HOURS = {
     HourBand.EVENING: (18, 24),
 }
 
+
+def hour_band_of(hour: int) -> HourBand:
+    """The band a local hour (0–23) falls in."""
+    return next(band for band, (start, end) in HOUR_BAND_HOURS.items() if start <= hour < end)
+
+
 wave_channels = Table(
     "wave_channels",
     db.metadata,
@@ -368,6 +375,10 @@ class Inquiry(db.Model):
     first_answer_at: Mapped[dt.datetime | None]
     #: The attempt the first answer replied to (2: answered only at the second attempt).
     answered_attempt: Mapped[int | None]
+    #: When the first attempt actually went out, in the channel's time zone: the reports'
+    #: breakdowns by weekday and hour band use these, never the planned slot (DOMAIN.md).
+    sent_weekday: Mapped[int | None]  # 0 = Monday
+    sent_hour_band: Mapped[HourBand | None]
 
     wave: Mapped[Wave] = relationship()
     channel: Mapped[Channel] = relationship()
@@ -377,6 +388,14 @@ class Inquiry(db.Model):
     attempts: Mapped[list[InquiryAttempt]] = relationship(
         back_populates="inquiry", order_by="InquiryAttempt.number", cascade="all, delete-orphan"
     )
+
+    def note_first_sending(self, sent_at: dt.datetime | None) -> None:
+        """Keep the weekday and hour band in which the first attempt went out (channel time)."""
+        if sent_at is None:
+            self.sent_weekday, self.sent_hour_band = None, None
+            return
+        local = sent_at.astimezone(ZoneInfo(self.channel.time_zone))
+        self.sent_weekday, self.sent_hour_band = local.weekday(), hour_band_of(local.hour)
 
 
 class AttemptState(enum.Enum):

@@ -57,6 +57,10 @@ What counts (the definitions chosen here, binding for every later report):
   id); the scope's waves are the given ones, or else the client's waves overlapping the period
   (all the client's waves without a period). A report over several waves is thus held against
   the Soll that applies now.
+* **Hour band and weekday** are those of the first attempt's actual sending in the channel's
+  time zone (``Inquiry.sent_hour_band``/``sent_weekday``), never the planned slot; FRT is
+  measured from that first sending too. Not-contactable inquiries, never sent, are counted in
+  the slot they were planned in (tried in).
 * **Testers are never named**: nothing here selects or groups by tester, persona or evaluator.
 """
 
@@ -688,14 +692,18 @@ def _item_pass_rates(scope: ReportScope) -> tuple[ItemPassRate, ...]:
     )
 
 
+#: When the inquiry was sent: the first attempt's sending time in the channel's time zone; an
+#: inquiry never sent (not contactable) is counted at its planned slot, when it was tried.
+_SENT_HOUR_BAND = func.coalesce(Inquiry.sent_hour_band, Inquiry.planned_hour_band)
+_SENT_WEEKDAY = func.coalesce(Inquiry.sent_weekday, Inquiry.planned_weekday)
 _BREAKDOWN_KEYS = {
     Breakdown.CHANNEL: Inquiry.channel_id,
     Breakdown.SCENARIO: Inquiry.scenario_id,
-    Breakdown.HOUR_BAND: Inquiry.planned_hour_band,
-    Breakdown.WEEKDAY: Inquiry.planned_weekday,
+    Breakdown.HOUR_BAND: _SENT_HOUR_BAND,
+    Breakdown.WEEKDAY: _SENT_WEEKDAY,
 }
 #: The crossed breakdown: hour band × weekday (the heatmap's rows and columns).
-_CROSSED_KEY = (Inquiry.planned_hour_band, Inquiry.planned_weekday)
+_CROSSED_KEY = (_SENT_HOUR_BAND, _SENT_WEEKDAY)
 
 
 def _answered_times(scope: ReportScope, column) -> list:

@@ -37,6 +37,12 @@ class Report(db.Model):
     period_start: Mapped[dt.date | None]
     period_end: Mapped[dt.date | None]
     channel_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    #: The wave the figures' change is measured against, picked by a manager on the draft;
+    #: None: the previous comparable wave (DOMAIN.md), unless ``no_comparison`` is set.
+    comparison_wave_id: Mapped[int | None] = mapped_column(
+        ForeignKey("waves.id", ondelete="SET NULL")
+    )
+    no_comparison: Mapped[bool] = mapped_column(default=False)
     status: Mapped[ReportStatus] = mapped_column(default=ReportStatus.DRAFT)
     #: Every figure of the report as published (see reports/snapshot.py); None for a draft.
     figures: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -712,6 +712,26 @@ def test_hour_band_by_weekday_cells_count_each_pair(app, world):
         assert to_json(cells[0])["key"] == ["night", 0]
 
 
+def test_breakdowns_count_an_inquiry_when_it_was_sent_not_when_it_was_planned(app, world):
+    """Nr 1, planned Monday morning, went out on Tuesday at 19:30 Berlin time (18:30 UTC): it
+    counts on Tuesday and in the evening, in every breakdown, and no longer on Monday morning."""
+    with app.app_context():
+        ids = _build(world)
+        inquiry = db.session.get(Inquiry, world.inquiry_a.id)
+        inquiry.note_first_sending(dt.datetime(2030, 1, 8, 18, 30, tzinfo=dt.UTC))
+        db.session.commit()
+        breakdowns = mystery_figures(ReportScope(ids["client"])).breakdowns
+        # weekdays as in test_breakdowns, nr 1 moved from Monday to Tuesday
+        assert [g.sent for g in breakdowns.by_weekday] == [1, 3, 2, 2, 2, 0, 0]
+        assert [g.answered for g in breakdowns.by_weekday] == [1, 3, 0, 2, 1, 0, 0]
+        morning, evening = breakdowns.by_hour_band[1], breakdowns.by_hour_band[4]
+        assert (morning.sent, morning.answered) == (4, 2)
+        assert (evening.sent, evening.answered, evening.answer_rate.value) == (2, 1, 0.5)
+        cell = {g.key: g for g in breakdowns.by_hour_band_weekday}
+        assert (cell[(B.MORNING, 0)].sent, cell[(B.EVENING, 1)].sent) == (1, 1)
+        assert cell[(B.EVENING, 1)].frt_median.value == 600
+
+
 def test_scope_filters_and_targets(app, world):
     with app.app_context():
         ids = _build(world)
