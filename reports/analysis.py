@@ -94,7 +94,6 @@ from audits.models import (
     Scenario,
     ScorecardItem,
     Wave,
-    WaveStatus,
 )
 from qcrm.extensions import db
 from qcrm.models import Channel
@@ -129,7 +128,6 @@ __all__ = [
     "compare_figures",
     "compare_waves",
     "mystery_figures",
-    "previous_comparable_wave",
 ]
 
 HOUR = 3600.0
@@ -994,22 +992,3 @@ def compare_waves(previous_scope: ReportScope, current_scope: ReportScope) -> Wa
     """The change from ``previous_scope`` (e.g. the previous comparable wave) to
     ``current_scope``; see :func:`compare_figures`."""
     return compare_figures(mystery_figures(previous_scope), mystery_figures(current_scope))
-
-
-def previous_comparable_wave(wave_id: int) -> int | None:
-    """The wave a wave is compared with: the same client's latest wave that started before it
-    and was scheduled (not a draft); None when there is none."""
-    wave = db.session.get(Wave, wave_id)
-    if wave is None:
-        return None
-    return db.session.scalar(
-        select(Wave.id)
-        .where(
-            Wave.client_id == wave.client_id,
-            Wave.id != wave.id,
-            Wave.status != WaveStatus.DRAFT,
-            Wave.period_start < wave.period_start,
-        )
-        .order_by(Wave.period_start.desc(), Wave.id.desc())
-        .limit(1)
-    )

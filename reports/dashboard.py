@@ -815,10 +815,30 @@ class Dashboard:
     hour_bands: Chart | None = None
     weekdays: Chart | None = None
     trends: list[Chart] = field(default_factory=list)
+    #: Which wave the changes are measured against (:func:`comparison_sentence`).
+    comparison: str = ""
     nps: Chart | None = None
     matrix: Matrix | None = None
     disagreements: list[DisagreementRow] = field(default_factory=list)
     item_rates: list[tuple[FigureRow, str, int]] = field(default_factory=list)
+
+
+def comparison_sentence(snapshot: Mapping[str, Any], wave_names: Mapping[int, str]) -> str:
+    """Which wave the report's changes are measured against, and why (page and PDF alike)."""
+    previous_ids = (snapshot.get("previous_scope") or {}).get("wave_ids") or []
+    names = ", ".join(wave_names.get(i, f"#{i}") for i in previous_ids)
+    basis = snapshot.get("comparison_basis")
+    if previous_ids and basis == "chosen":
+        return _("Changes are measured against %(wave)s, chosen by a quality manager.", wave=names)
+    if previous_ids:
+        return _(
+            "Changes are measured against %(wave)s, the previous comparable wave: the latest "
+            "closed wave of the client with the same scorecard that ended before this one began.",
+            wave=names,
+        )
+    if basis == "none":
+        return _("No comparison with an earlier wave: a quality manager chose none.")
+    return _("No previous comparable wave: no change to show.")
 
 
 def build(snapshot: Mapping[str, Any] | None, wave_names: Mapping[int, str]) -> Dashboard:
@@ -881,6 +901,7 @@ def build(snapshot: Mapping[str, Any] | None, wave_names: Mapping[int, str]) -> 
             _("Weekday"),
         ),
         trends=trend_charts(snapshot.get("comparison"), previous_label, current_label),
+        comparison=comparison_sentence(snapshot, wave_names),
         nps=nps_chart(survey),
         matrix=method_matrix(snapshot.get("matrix")),
         disagreements=disagreement_rows(snapshot.get("disagreements")),

@@ -36,6 +36,7 @@ from qcrm.clients import WEEKDAY_LABELS
 from qcrm.extensions import db
 from qcrm.models import Channel
 from reports.charts import ChartText
+from reports.dashboard import comparison_sentence
 from reports.methods import BIASES, COLUMN_LABELS, METHOD_LABELS, Column, Method
 from reports.models import Report, ReportFinding
 from reports.pdf import DocumentFinding, PdfTexts, ReportDocument, Verbatim, render
@@ -66,6 +67,7 @@ def report_document(
     if language not in LANGUAGES:
         raise ValueError(f"no PDF in {language!r}")
     snapshot = current_snapshot(report, now) or {}
+    names = _wave_names(snapshot, report)
     with force_locale(language):
         return ReportDocument(
             language=language,
@@ -80,7 +82,8 @@ def report_document(
             findings=_findings(report.findings),
             verbatims=_verbatims(snapshot),
             texts=pdf_texts(),
-            wave_names=_wave_names(snapshot, report),
+            wave_names=names,
+            comparison=comparison_sentence(snapshot, names) if snapshot else "",
         )
 
 

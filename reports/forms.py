@@ -79,3 +79,22 @@ class PublishForm(FlaskForm):
         _l("I have checked the report. Publish it: its figures are then frozen for good."),
         validators=[DataRequired()],
     )
+
+
+class ComparisonForm(FlaskForm):
+    """Which wave a draft's changes are measured against: the rule's, another one, or none."""
+
+    #: "" = the previous comparable wave, "none", or a wave id; the service checks the wave.
+    compare_with = SelectField(_l("Compare with"), validators=[Optional()], validate_choice=False)
+
+    AUTOMATIC = ""
+    NONE = "none"
+
+    def choice(self) -> tuple[int | None, bool]:
+        """(wave id or None, no comparison) — None if the value is not one of the three."""
+        value = (self.compare_with.data or "").strip()
+        if value == self.AUTOMATIC:
+            return None, False
+        if value == self.NONE:
+            return None, True
+        return (int(value), False) if value.isdigit() else (-1, False)

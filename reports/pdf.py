@@ -257,6 +257,8 @@ class ReportDocument:
     texts: PdfTexts
     #: Wave id → name, for the scope's and the previous comparable wave.
     wave_names: Mapping[int, str] = field(default_factory=dict)
+    #: Which wave the changes are measured against, in words.
+    comparison: str = ""
 
 
 # --- numbers --------------------------------------------------------------------------------------
@@ -1493,7 +1495,9 @@ class _Builder:
         story = self.h1(t.trend)
         comparison = self.snapshot.get("comparison")
         if not comparison:
-            return [*story, self.p(t.no_comparison)]
+            return [*story, self.p(self.doc.comparison or t.no_comparison)]
+        if self.doc.comparison:
+            story.append(self.p(self.doc.comparison))
         previous_ids = (self.snapshot.get("previous_scope") or {}).get("wave_ids") or []
         current_ids = (self.snapshot.get("scope") or {}).get("wave_ids") or []
         previous_label = ", ".join(self.doc.wave_names.get(i, str(i)) for i in previous_ids)

@@ -14,7 +14,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from audits.models import Wave
+from audits.models import Wave, WaveStatus
 from qcrm.db import utcnow
 from qcrm.errors import ServiceError
 from qcrm.extensions import db
@@ -22,7 +22,7 @@ from qcrm.models import Channel, Client, Role, User
 from qcrm.permissions import can_see_client, visible_clients
 from reports.analysis import ReportScope
 from reports.models import Report, ReportFinding, ReportStatus
-from reports.snapshot import build_snapshot
+from reports.snapshot import build_snapshot, comparison_wave
 from reports.swot import Quadrant
 
 TITLE_MAX = 200
@@ -121,10 +121,50 @@ def create_report(data: ReportData, user: User, now: dt.datetime | None = None) 
         created_by_id=user.id,
         created_at=now,
     )
-    report.findings = _finding_rows(build_snapshot(scope, now))
+    report.findings = _finding_rows(build_snapshot(scope, now, comparison_wave(scope)))
     db.session.add(report)
     db.session.commit()
     return report
+
+
+def report_snapshot(report: Report, now: dt.datetime) -> dict[str, Any]:
+    """The report's figures now, compared with the wave its manager chose (or the rule's)."""
+    scope = report_scope(report)
+    return build_snapshot(
+        scope, now, comparison_wave(scope, report.comparison_wave_id, report.no_comparison)
+    )
+
+
+def comparable_waves(report: Report) -> list[Wave]:
+    """The waves a manager may compare a draft with: the client's closed waves outside it."""
+    return list(
+        db.session.scalars(
+            select(Wave)
+            .where(
+                Wave.client_id == report.client_id,
+                Wave.status == WaveStatus.CLOSED,
+                Wave.id.not_in(report.wave_ids or [-1]),
+            )
+            .order_by(Wave.period_end.desc(), Wave.id.desc())
+        )
+    )
+
+
+def choose_comparison(report: Report, wave_id: int | None, no_comparison: bool) -> Report:
+    """Compare the draft with another closed wave of its client, with nothing, or (neither
+    given) with the previous comparable wave; the SWOT items follow the new comparison."""
+    _check_draft(report)
+    if no_comparison and wave_id is not None:
+        raise ServiceError.on(
+            "comparison_wave_id", _("Choose a wave to compare with, or no comparison — not both.")
+        )
+    if wave_id is not None and wave_id not in {w.id for w in comparable_waves(report)}:
+        raise ServiceError.on(
+            "comparison_wave_id",
+            _("Choose a closed wave of the report's client that the report does not cover."),
+        )
+    report.comparison_wave_id, report.no_comparison = wave_id, no_comparison
+    return regenerate_findings(report)
 
 
 def _check_draft(report: Report) -> None:
@@ -136,7 +176,7 @@ def regenerate_findings(report: Report, now: dt.datetime | None = None) -> Repor
     """Apply the SWOT rules again to the current figures (e.g. after more contacts were
     approved). Items managers added or edited stay; generated ones they removed stay removed."""
     _check_draft(report)
-    snapshot = build_snapshot(report_scope(report), now or utcnow())
+    snapshot = report_snapshot(report, now or utcnow())
     keep = [f for f in report.findings if f.rule is None or f.edited or f.removed]
     taken = {(f.rule, _finding_key(f.data)) for f in keep if f.rule is not None}
     fresh = [f for f in _finding_rows(snapshot) if (f.rule, _finding_key(f.data)) not in taken]
@@ -220,7 +260,7 @@ def current_snapshot(report: Report, now: dt.datetime | None = None) -> dict[str
     """The report's figures: stored when published, computed live for a draft."""
     if report.figures is not None:
         return report.figures
-    return build_snapshot(report_scope(report), now or utcnow())
+    return report_snapshot(report, now or utcnow())
 
 
 def publish_report(report: Report, user: User, now: dt.datetime | None = None) -> Report:
@@ -230,7 +270,7 @@ def publish_report(report: Report, user: User, now: dt.datetime | None = None) -
     """
     _check_draft(report)
     now = now or utcnow()
-    snapshot = build_snapshot(report_scope(report), now)
+    snapshot = report_snapshot(report, now)
     claimed = db.session.execute(
         Report.__table__.update()
         .where(Report.id == report.id, Report.status == ReportStatus.DRAFT)

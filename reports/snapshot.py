@@ -16,13 +16,11 @@ import enum
 from collections.abc import Mapping
 from typing import Any
 
+from audits.models import Wave
+from audits.waves import previous_comparable_wave
+from qcrm.extensions import db
 from qcrm.statistics import Figure, Interval
-from reports.analysis import (
-    ReportScope,
-    compare_waves,
-    mystery_figures,
-    previous_comparable_wave,
-)
+from reports.analysis import ReportScope, compare_waves, mystery_figures
 from reports.methods import method_disagreements, method_matrix, survey_figures
 from reports.swot import Finding, Quadrant, Rule, Subject, Unit, channel_facts, swot
 
@@ -105,28 +103,65 @@ def scope_from_json(data: Mapping[str, Any]) -> ReportScope:
     )
 
 
-def build_snapshot(scope: ReportScope, now: dt.datetime) -> dict[str, Any]:
+class ComparisonBasis(enum.Enum):
+    """What a snapshot's change figures are measured against."""
+
+    #: The previous comparable wave (DOMAIN.md), found by the rule.
+    PREVIOUS_COMPARABLE = "previous_comparable"
+    #: A closed wave of the client a manager picked on the draft.
+    CHOSEN = "chosen"
+    #: A manager chose to compare with nothing.
+    NONE = "none"
+    #: The rule found no wave to compare with (or the scope is not one wave).
+    NO_PREVIOUS = "no_previous"
+
+
+def comparison_wave(
+    scope: ReportScope, chosen_wave_id: int | None = None, no_comparison: bool = False
+) -> tuple[int | None, ComparisonBasis]:
+    """The wave a scope's change is measured against, and why that one.
+
+    A manager's choice wins (another closed wave of the client, or none); otherwise a scope of
+    exactly one wave is compared with its previous comparable wave — the one rule the wave page,
+    the dashboard and the report share (``audits.waves.previous_comparable_wave``).
+    """
+    if no_comparison:
+        return None, ComparisonBasis.NONE
+    if chosen_wave_id is not None:
+        return chosen_wave_id, ComparisonBasis.CHOSEN
+    if len(scope.wave_ids) == 1:
+        wave = db.session.get(Wave, scope.wave_ids[0])
+        previous = previous_comparable_wave(wave) if wave is not None else None
+        if previous is not None:
+            return previous.id, ComparisonBasis.PREVIOUS_COMPARABLE
+    return None, ComparisonBasis.NO_PREVIOUS
+
+
+def build_snapshot(
+    scope: ReportScope,
+    now: dt.datetime,
+    comparison: tuple[int | None, ComparisonBasis] | None = None,
+) -> dict[str, Any]:
     """Every figure of a scope and its generated SWOT, as JSON.
 
-    The previous comparable wave (for trends) is looked up when the scope is exactly one wave;
-    it is compared over the same channels.
+    ``comparison`` is the wave to compare with and why (see :func:`comparison_wave`; by
+    default the rule's choice); it is compared over the same channels.
     """
+    previous_id, basis = comparison or comparison_wave(scope)
     mystery = mystery_figures(scope)
     survey = survey_figures(scope)
     matrix = method_matrix(mystery, survey)
     disagreements = method_disagreements(matrix)
     previous_scope = None
-    comparison = None
-    if len(scope.wave_ids) == 1:
-        previous_id = previous_comparable_wave(scope.wave_ids[0])
-        if previous_id is not None:
-            previous_scope = ReportScope(
-                client_id=scope.client_id, wave_ids=(previous_id,), channel_ids=scope.channel_ids
-            )
-            comparison = compare_waves(previous_scope, scope)
+    comparison_figures = None
+    if previous_id is not None:
+        previous_scope = ReportScope(
+            client_id=scope.client_id, wave_ids=(previous_id,), channel_ids=scope.channel_ids
+        )
+        comparison_figures = compare_waves(previous_scope, scope)
     findings = swot(
         mystery,
-        comparison,
+        comparison_figures,
         matrix,
         disagreements,
         channel_facts(scope),
@@ -138,6 +173,7 @@ def build_snapshot(scope: ReportScope, now: dt.datetime) -> dict[str, Any]:
         "generated_at": now.isoformat(),
         "scope": scope_json(scope),
         "previous_scope": scope_json(previous_scope) if previous_scope else None,
+        "comparison_basis": basis.value,
         "mystery": to_json(mystery),
         "survey": to_json(survey),
         "matrix": {
@@ -150,6 +186,6 @@ def build_snapshot(scope: ReportScope, now: dt.datetime) -> dict[str, Any]:
             "survey_ids": list(matrix.survey_ids),
         },
         "disagreements": to_json(disagreements),
-        "comparison": to_json(comparison),
+        "comparison": to_json(comparison_figures),
         "swot": to_json(findings),
     }

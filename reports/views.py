@@ -29,7 +29,7 @@ from reports import bp, dashboard, services
 from reports.access import REPORT_EDITORS, REPORT_READERS, get_finding_or_404, get_report_or_404
 from reports.analysis import ReportScope
 from reports.dashboard import QUADRANT_HINTS, QUADRANT_LABELS, FindingView
-from reports.forms import FindingForm, NewFindingForm, PublishForm, ReportForm
+from reports.forms import ComparisonForm, FindingForm, NewFindingForm, PublishForm, ReportForm
 from reports.models import Report, ReportFinding, ReportStatus
 from reports.snapshot import build_snapshot
 from reports.swot import Quadrant
@@ -241,6 +241,22 @@ def _finding_views(
     return quadrants, removed
 
 
+def _comparison_form(report: Report) -> ComparisonForm:
+    form = ComparisonForm()
+    form.compare_with.choices = [
+        (ComparisonForm.AUTOMATIC, _("The previous comparable wave (the rule)")),
+        (ComparisonForm.NONE, _("No comparison")),
+        *((str(w.id), w.name) for w in services.comparable_waves(report)),
+    ]
+    if report.no_comparison:
+        form.compare_with.data = ComparisonForm.NONE
+    elif report.comparison_wave_id is not None:
+        form.compare_with.data = str(report.comparison_wave_id)
+    else:
+        form.compare_with.data = ComparisonForm.AUTOMATIC
+    return form
+
+
 def _render_report(report: Report, new_finding_form: NewFindingForm | None = None):
     snapshot = services.current_snapshot(report)
     findings = list(report.findings)
@@ -264,6 +280,7 @@ def _render_report(report: Report, new_finding_form: NewFindingForm | None = Non
         confirm_form=ConfirmForm(),
         publish_form=PublishForm(),
         new_finding_form=new_finding_form or NewFindingForm(),
+        comparison_form=_comparison_form(report) if editable else None,
         downloads=_downloads(),
         **_labels(),
     )
@@ -279,11 +296,11 @@ def detail(report_id: int):
 # --- SWOT editing and publishing (drafts only) ----------------------------------------------------
 
 
-def _refused(report_id: int, error: ServiceError):
+def _refused(report_id: int, error: ServiceError, anchor: str = "swot"):
     """A change the service refuses (e.g. the report was published meanwhile): said politely."""
     db.session.rollback()
     flash(" ".join(m for messages in error.errors.values() for m in messages), "warning")
-    return redirect(url_for("reports.detail", report_id=report_id, _anchor="swot"))
+    return redirect(url_for("reports.detail", report_id=report_id, _anchor=anchor))
 
 
 def _read_only(report: Report):
@@ -380,6 +397,24 @@ def regenerate(report_id: int):
             return _refused(report.id, error)
         flash(_("The SWOT rules are applied to the current figures again."), "success")
     return redirect(url_for("reports.detail", report_id=report.id, _anchor="swot"))
+
+
+@bp.post("/<int:report_id>/comparison")
+@allow(*REPORT_EDITORS)
+def choose_comparison(report_id: int):
+    """Measure a draft's changes against another closed wave of its client, or none."""
+    report = get_report_or_404(current_user, report_id)
+    if report.status is not ReportStatus.DRAFT:
+        return _read_only(report)
+    form = ComparisonForm()
+    if form.validate_on_submit():
+        wave_id, none = form.choice()
+        try:
+            services.choose_comparison(report, wave_id, none)
+        except ServiceError as error:
+            return _refused(report.id, error, "trend")
+        flash(_("The comparison is changed; the SWOT rules were applied again."), "success")
+    return redirect(url_for("reports.detail", report_id=report.id, _anchor="trend"))
 
 
 @bp.post("/<int:report_id>/publish")

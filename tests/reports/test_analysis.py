@@ -72,10 +72,13 @@ from audits.models import (
     ReviewStatus,
     Scenario,
     ScenarioCategory,
+    Scorecard,
     ScorecardItem,
+    ScorecardVersion,
     Wave,
     WaveStatus,
 )
+from audits.waves import previous_comparable_wave
 from qcrm.extensions import db
 from qcrm.models import Channel, ChannelType, User
 from reports.analysis import (
@@ -85,7 +88,6 @@ from reports.analysis import (
     compare_figures,
     compare_waves,
     mystery_figures,
-    previous_comparable_wave,
 )
 from reports.snapshot import to_json
 from tests.conftest import count_queries
@@ -835,13 +837,22 @@ def test_wave_comparison(app, world):
                 status=S.ANSWERED if answered else S.UNANSWERED,
                 frt=(600, 600) if answered else None, scores=(None, None, None, total),
             )  # fmt: skip
-        # A later draft wave is never the comparison
+        # A later draft wave, a running one and a closed pilot on another scorecard are never
+        # the comparison (DOMAIN.md: closed, ended before, the same scorecard)
         _previous_wave(world, "Entwurf", dt.date(2029, 12, 1), WaveStatus.DRAFT)
+        _previous_wave(world, "Läuft", dt.date(2029, 11, 1), WaveStatus.RUNNING)
+        pilot = _previous_wave(world, "Pilot", dt.date(2029, 12, 3), WaveStatus.CLOSED)
+        other = ScorecardVersion(scorecard=Scorecard(name="Pilotbogen"), number=1)
+        pilot.scorecard_version = other
         db.session.commit()
 
-        assert previous_comparable_wave(ids["wave"]) == p1.id
-        assert previous_comparable_wave(p1.id) == p2.id
-        assert previous_comparable_wave(p2.id) is None
+        def previous(wave_id: int) -> int | None:
+            found = previous_comparable_wave(db.session.get(Wave, wave_id))
+            return found.id if found else None
+
+        assert previous(ids["wave"]) == p1.id
+        assert previous(p1.id) == p2.id
+        assert previous(p2.id) is None
         # a scope in P1's period is held against P1's targets
         autumn = mystery_figures(
             ReportScope(ids["client"], period=(dt.date(2029, 9, 30), dt.date(2029, 10, 12)))
