@@ -14,7 +14,7 @@ WAVE_STATUS_LABELS = {
 INQUIRY_STATUS_LABELS = {
     InquiryStatus.PLANNED: _l("planned"),
     InquiryStatus.DUE: _l("due"),
-    InquiryStatus.SENT: _l("sent"),
+    InquiryStatus.SENT: _l("sent, awaiting an answer"),
     InquiryStatus.ANSWERED: _l("answered"),
     InquiryStatus.UNANSWERED: _l("unanswered"),
     InquiryStatus.NOT_CONTACTABLE: _l("not contactable"),

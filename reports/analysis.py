@@ -20,7 +20,11 @@ What counts (the definitions chosen here, binding for every later report):
 * **Not contactable**: a counted inquiry whose log records why contact was impossible
   (``ContactLog.not_contactable``) or whose status is ``NOT_CONTACTABLE``. **Sent**: every
   other counted inquiry (an approved log has a known outcome, so it was sent).
-  So ``planned = sent + not_contactable + cancelled + unreviewed``.
+  So ``planned = sent + not_contactable + cancelled + unreviewed``. **Dispatched** counts
+  every inquiry that went out whatever its review (what the wave page calls sent); **awaiting
+  review** the part of ``unreviewed`` that was sent or found not contactable but whose log is not
+  approved yet. A scope whose waves are not all closed lists them in ``open_wave_ids``: its
+  figures may still change, and the report says so.
 * **Answered**: sent, with an answer within the timeout (``Inquiry.first_answer_at`` is set only
   then; an automatic acknowledgement never sets it). **Answered only at the second attempt**:
   answered with ``answered_attempt`` ≥ 2 (included in answered). **Late**: sent, not answered,
@@ -94,6 +98,7 @@ from audits.models import (
     Scenario,
     ScorecardItem,
     Wave,
+    WaveStatus,
 )
 from qcrm.extensions import db
 from qcrm.models import Channel
@@ -198,6 +203,15 @@ _SENT = and_(
     ContactLog.not_contactable.is_(None),
     Inquiry.status != InquiryStatus.NOT_CONTACTABLE,
 )
+#: Went out (logged by the tester or sent by the scheduler), whatever its review.
+_DISPATCHED = and_(
+    Inquiry.status.in_([InquiryStatus.SENT, InquiryStatus.ANSWERED, InquiryStatus.UNANSWERED]),
+)
+#: Sent or found not contactable, but its contact log is not approved (yet): in no figure.
+_AWAITING_REVIEW = and_(
+    or_(_DISPATCHED, Inquiry.status == InquiryStatus.NOT_CONTACTABLE),
+    or_(ContactLog.status.is_(None), ContactLog.status != ReviewStatus.APPROVED),
+)
 _ANSWERED = and_(_SENT, Inquiry.first_answer_at.is_not(None))
 _SECOND_ATTEMPT = and_(_ANSWERED, Inquiry.answered_attempt >= 2)
 _LATE_REPLIES = select(InquiryReply.inquiry_id).where(
@@ -281,6 +295,12 @@ class InquiryCounts:
     never_answered: int
     #: Answered, and the first answer solved the scenario.
     solved: int
+    #: Every inquiry that went out, approved or not: what the wave page calls sent. The report's
+    #: ``sent`` is the approved part of it.
+    dispatched: int = 0
+    #: Of ``unreviewed``: sent or not contactable, but the contact log is not approved yet;
+    #: the rest of ``unreviewed`` has not been sent yet.
+    awaiting_review: int = 0
 
 
 @dataclass(frozen=True)
@@ -390,6 +410,8 @@ class MysteryFigures:
 
     scope: ReportScope
     targets: Targets
+    #: The scope's waves that are not closed yet: its figures may still change.
+    open_wave_ids: tuple[int, ...]
     counts: InquiryCounts
     #: answered / sent, against the wave's target_answer_rate.
     answer_rate: Figure | None
@@ -488,12 +510,16 @@ def business_day_seconds(hours: Mapping[str, list[str]]) -> float:
     return minutes * 60.0 / len(open_days)
 
 
-def _targets(scope: ReportScope) -> Targets:
+def _scope_wave_rows(scope: ReportScope) -> list[Wave]:
+    """The scope's waves, latest first: the given ones, or the client's overlapping the period."""
     query = select(Wave).where(Wave.id.in_(_scope_waves(scope)))
     if scope.period is not None and not scope.wave_ids:
         start, end = scope.period
         query = query.where(Wave.period_start <= end, Wave.period_end >= start)
-    wave = db.session.scalars(query.order_by(Wave.period_end.desc(), Wave.id.desc())).first()
+    return list(db.session.scalars(query.order_by(Wave.period_end.desc(), Wave.id.desc())))
+
+
+def _targets(wave: Wave | None) -> Targets:
     if wave is None:
         return Targets()
     scores = {key: float(value) for key, value in (wave.target_dimension_scores or {}).items()}
@@ -537,6 +563,8 @@ def _inquiry_columns(business_day_limits: Mapping[int, float], within_seconds: f
     return [
         func.count(Inquiry.id).label("planned"),
         _count(Inquiry.status == InquiryStatus.CANCELLED).label("cancelled"),
+        _count(_DISPATCHED).label("dispatched"),
+        _count(_AWAITING_REVIEW).label("awaiting_review"),
         _count(_NOT_CONTACTABLE).label("not_contactable"),
         _count(_SENT).label("sent"),
         _count(_ANSWERED).label("answered"),
@@ -754,6 +782,8 @@ def _counts(row: Mapping[str, Any]) -> InquiryCounts:
         late=late,
         never_answered=sent - answered - late,
         solved=number("solved"),
+        dispatched=number("dispatched"),
+        awaiting_review=number("awaiting_review"),
     )
 
 
@@ -845,7 +875,8 @@ def mystery_figures(scope: ReportScope) -> MysteryFigures:
     """All mystery figures of ``scope``, with their n, 95 % intervals and targets, and the
     breakdowns by channel, scenario, hour band, weekday and hour band × weekday — in
     ``QUERIES`` queries."""
-    targets = _targets(scope)
+    waves = _scope_wave_rows(scope)
+    targets = _targets(waves[0] if waves else None)
     scope_channels = select(Inquiry.channel_id).where(*_in_scope(scope))
     channels = db.session.execute(
         select(Channel.id, Channel.name, Channel.business_hours).where(
@@ -884,6 +915,7 @@ def mystery_figures(scope: ReportScope) -> MysteryFigures:
     return MysteryFigures(
         scope=scope,
         targets=targets,
+        open_wave_ids=tuple(w.id for w in waves if w.status is not WaveStatus.CLOSED),
         counts=counts,
         answer_rate=_share(answered, sent, targets.answer_rate),
         answered_second_attempt=_share(

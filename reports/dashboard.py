@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask_babel import format_decimal
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
@@ -785,8 +785,9 @@ def finding_links(
 def link_wave_ids(
     snapshot: Mapping[str, Any], finding_data: Iterable[Mapping[str, Any]]
 ) -> set[int]:
-    """Every wave a page of this snapshot names: the scope's, the previous one's, the links'."""
-    ids: set[int] = set()
+    """Every wave a page of this snapshot names: the scope's, the previous one's, the open
+    ones, the links'."""
+    ids: set[int] = set((snapshot.get("mystery") or {}).get("open_wave_ids") or [])
     for scope in (snapshot.get("scope"), snapshot.get("previous_scope")):
         ids.update((scope or {}).get("wave_ids") or [])
     for data in finding_data:
@@ -817,10 +818,72 @@ class Dashboard:
     trends: list[Chart] = field(default_factory=list)
     #: Which wave the changes are measured against (:func:`comparison_sentence`).
     comparison: str = ""
+    #: What is counted, in words (:func:`counts_sentence`).
+    counts_text: str = ""
+    #: Why the figures may still change (:func:`provisional_notices`).
+    notices: list[str] = field(default_factory=list)
     nps: Chart | None = None
     matrix: Matrix | None = None
     disagreements: list[DisagreementRow] = field(default_factory=list)
     item_rates: list[tuple[FigureRow, str, int]] = field(default_factory=list)
+
+
+def provisional_notices(snapshot: Mapping[str, Any], wave_names: Mapping[int, str]) -> list[str]:
+    """Why the figures may still change: waves still running, sent contacts not yet reviewed.
+    Shown prominently on the page and in the PDF alike."""
+    mystery = snapshot.get("mystery") or {}
+    notices = []
+    open_ids = mystery.get("open_wave_ids") or []
+    if open_ids:
+        names = ", ".join(wave_names.get(i, f"#{i}") for i in open_ids)
+        notices.append(
+            ngettext(
+                "Provisional: the wave %(waves)s is not closed yet, so these figures will still "
+                "change.",
+                "Provisional: the waves %(waves)s are not closed yet, so these figures will "
+                "still change.",
+                len(open_ids),
+                waves=names,
+            )
+        )
+    awaiting = int((mystery.get("counts") or {}).get("awaiting_review") or 0)
+    if awaiting:
+        notices.append(
+            ngettext(
+                "%(num)d contact that was sent is awaiting review: it counts in no figure yet.",
+                "%(num)d contacts that were sent are awaiting review: they count in no figure yet.",
+                awaiting,
+            )
+        )
+    return notices
+
+
+def counts_sentence(counts: Mapping[str, Any]) -> str:
+    """What the report counts, in words: everything sent, of it what is approved (and so in
+    the figures), what awaits review, and how the counted inquiries ended (page and PDF)."""
+
+    def number(name: str) -> int:
+        return int(counts.get(name) or 0)
+
+    return _(
+        "Planned %(planned)d; sent %(dispatched)d (all that went out, reviewed or not), not "
+        "yet sent %(not_sent)d, cancelled %(cancelled)d. Counted in the figures are approved "
+        "contacts only: sent %(sent)d and not contactable %(nc)d; awaiting review "
+        "%(awaiting)d. Of the %(sent)d counted sent: answered in time %(answered)d (of them "
+        "only at the second attempt %(second)d), answered late %(late)d, no answer at all "
+        "%(never)d.",
+        planned=number("planned"),
+        dispatched=number("dispatched"),
+        not_sent=max(number("unreviewed") - number("awaiting_review"), 0),
+        cancelled=number("cancelled"),
+        sent=number("sent"),
+        nc=number("not_contactable"),
+        awaiting=number("awaiting_review"),
+        answered=number("answered"),
+        second=number("answered_second_attempt"),
+        late=number("late"),
+        never=number("never_answered"),
+    )
 
 
 def comparison_sentence(snapshot: Mapping[str, Any], wave_names: Mapping[int, str]) -> str:
@@ -902,6 +965,8 @@ def build(snapshot: Mapping[str, Any] | None, wave_names: Mapping[int, str]) -> 
         ),
         trends=trend_charts(snapshot.get("comparison"), previous_label, current_label),
         comparison=comparison_sentence(snapshot, wave_names),
+        counts_text=counts_sentence(mystery.get("counts") or {}),
+        notices=provisional_notices(snapshot, wave_names),
         nps=nps_chart(survey),
         matrix=method_matrix(snapshot.get("matrix")),
         disagreements=disagreement_rows(snapshot.get("disagreements")),

@@ -36,7 +36,12 @@ from qcrm.clients import WEEKDAY_LABELS
 from qcrm.extensions import db
 from qcrm.models import Channel
 from reports.charts import ChartText
-from reports.dashboard import comparison_sentence
+from reports.dashboard import (
+    comparison_sentence,
+    counts_sentence,
+    link_wave_ids,
+    provisional_notices,
+)
 from reports.methods import BIASES, COLUMN_LABELS, METHOD_LABELS, Column, Method
 from reports.models import Report, ReportFinding
 from reports.pdf import DocumentFinding, PdfTexts, ReportDocument, Verbatim, render
@@ -84,6 +89,8 @@ def report_document(
             texts=pdf_texts(),
             wave_names=names,
             comparison=comparison_sentence(snapshot, names) if snapshot else "",
+            counts=counts_sentence((snapshot.get("mystery") or {}).get("counts") or {}),
+            notices=tuple(provisional_notices(snapshot, names)),
         )
 
 
@@ -118,9 +125,7 @@ def _scope_text(report: Report) -> str:
 
 
 def _wave_names(snapshot: Mapping[str, Any], report: Report) -> dict[int, str]:
-    ids = set(report.wave_ids or ())
-    for key in ("scope", "previous_scope"):
-        ids.update((snapshot.get(key) or {}).get("wave_ids") or ())
+    ids = set(report.wave_ids or ()) | link_wave_ids(snapshot, ())
     if not ids:
         return {}
     return dict(db.session.execute(select(Wave.id, Wave.name).where(Wave.id.in_(ids))).all())
@@ -287,11 +292,7 @@ def pdf_texts() -> PdfTexts:
         no_channels=_("No channel had counted inquiries."),
         no_items=_("No scorecard item was scored."),
         edited=_("(edited)"),
-        summary_counts=_(
-            "Inquiries sent: %(sent)s · answered in time: %(answered)s · not contactable: "
-            "%(not_contactable)s · contacts evaluated: %(evaluations)s · survey responses: "
-            "%(responses)s."
-        ),
+        summary_counts=_("Contacts evaluated: %(evaluations)s · survey responses: %(responses)s."),
         summary_findings=_("Findings of the SWOT"),
         methods_used=_("Methods used: %(methods)s."),
         too_few_methods=_(

@@ -175,7 +175,7 @@ class PdfTexts:
     no_channels: str
     no_items: str
     edited: str  # "(edited)"
-    summary_counts: str  # "%(sent)s", "%(answered)s", "%(not_contactable)s", …
+    summary_counts: str  # "%(evaluations)s", "%(responses)s"
     summary_findings: str  # "Findings of the SWOT" (followed by the count per quadrant)
     methods_used: str  # "%(methods)s"
     too_few_methods: str
@@ -259,6 +259,10 @@ class ReportDocument:
     wave_names: Mapping[int, str] = field(default_factory=dict)
     #: Which wave the changes are measured against, in words.
     comparison: str = ""
+    #: What is counted, in words (sent, approved, awaiting review, not contactable).
+    counts: str = ""
+    #: Why the figures may still change: printed on the cover and atop the summary.
+    notices: tuple[str, ...] = ()
 
 
 # --- numbers --------------------------------------------------------------------------------------
@@ -879,6 +883,8 @@ class _Builder:
             (t.cover_published, self.doc.published),
         ):
             story += [self.p(label, "cover_label"), self.p(value, "cover"), Spacer(1, 4 * mm)]
+        for notice in self.doc.notices:
+            story += [Spacer(1, 4 * mm), self.p(notice, "warning")]
         story += [Spacer(1, 30 * mm), self.p(t.cover_note, "note")]
         return story
 
@@ -891,14 +897,12 @@ class _Builder:
         story = self.h1(t.summary)
         if self.empty:
             return [*story, self.p(t.no_figures)]
-        counts = self.mystery.get("counts") or {}
+        story += [self.p(notice, "warning") for notice in self.doc.notices]
+        story.append(self.p(self.doc.counts))
         story.append(
             self.p(
                 t.summary_counts
                 % {
-                    "sent": self.num.count(counts.get("sent", 0)),
-                    "answered": self.num.count(counts.get("answered", 0)),
-                    "not_contactable": self.num.count(counts.get("not_contactable", 0)),
                     "evaluations": self.num.count(self.mystery.get("evaluations", 0)),
                     "responses": self.num.count((self.survey or {}).get("responses", 0)),
                 }

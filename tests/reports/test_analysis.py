@@ -395,6 +395,9 @@ def test_counts_and_answer_rate(app, world):
         # nr 2 has a late reply too, but was answered in time at its 2nd attempt
         assert (counts.answered, counts.answered_second_attempt) == (7, 1)
         assert (counts.late, counts.never_answered, counts.solved) == (1, 2, 5)
+        # what went out, approved or not: nr 1–10 and nr 14; nr 14 awaits its review
+        assert (counts.dispatched, counts.awaiting_review) == (11, 1)
+        assert figures.open_wave_ids == ()  # wave A is closed
 
         # Answer rate 7 / 10 = 0.7 against 0.8. Wilson, z = 1.959964, z² = 3.841459:
         # centre = (0.7 + z²/20) / (1 + z²/10) = 0.892073 / 1.384146 = 0.644490
