@@ -153,10 +153,23 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 def clear_tables() -> None:
+    """Empty every table, children first, and start the ids at 1 again.
+
+    On PostgreSQL one batch of DELETEs and one setval over the sequences: TRUNCATE of the ~40
+    tables cost 0.4 s per test (most of the PostgreSQL run), DELETE of the few rows a test
+    leaves about 10 ms.
+    """
     tables = db.metadata.sorted_tables
     if db.engine.dialect.name == "postgresql":
-        names = ", ".join(f'"{table.name}"' for table in tables)
-        db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        deletes = "; ".join(f'DELETE FROM "{table.name}"' for table in reversed(tables))
+        db.session.execute(sa.text(deletes))
+        db.session.execute(
+            sa.text(
+                "SELECT setval(c.oid, 1, false) FROM pg_class c"
+                " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE c.relkind = 'S' AND n.nspname = current_schema()"
+            )
+        )
     else:
         for table in reversed(tables):
             db.session.execute(table.delete())
