@@ -1,7 +1,9 @@
 """Point estimates with their 95 % intervals, as DOMAIN.md ("Figures", "Uncertainty") defines them.
 
 Every share and mean the product shows is an estimate from a sample, so each comes with n and an
-interval: Wilson for shares, Student's t for means, the trinomial normal interval for NPS.
+interval: Wilson for shares, Student's t for means, the trinomial normal interval for NPS. A
+mean on a bounded scale has its interval clipped to the scale (``clip_interval``): every mean
+builder here takes the scale as ``bounds``, so no path shows a CES interval reaching 8.
 Differences between two figures use Newcombe's hybrid score interval (shares) and Welch's
 interval (means). Pure standard library on purpose: the same numbers must come out in the web
 app, the PDF reports and the tests, without a numerical stack to install or to drift.
@@ -17,6 +19,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 __all__ = [
+    "CES_SCALE",
+    "CSAT_SCALE",
+    "DURATION_SCALE",
+    "NPS_SCALE",
+    "SCORE_SCALE",
+    "Bounds",
     "Csat",
     "Estimate",
     "Figure",
@@ -24,6 +32,7 @@ __all__ = [
     "Moments",
     "ces_from_counts",
     "ces_mean",
+    "clip_interval",
     "csat",
     "differs",
     "mean_from_counts",
@@ -67,6 +76,31 @@ class Interval:
     def width(self) -> float:
         """high − low: how uncertain the estimate still is."""
         return self.high - self.low
+
+
+#: The lowest and highest value an estimate can take (either may be infinite).
+Bounds = tuple[float, float]
+
+#: DOMAIN.md's bounded scales: what a mean on them (and its interval) can be.
+SCORE_SCALE: Bounds = (0.0, 100.0)
+CSAT_SCALE: Bounds = (1.0, 5.0)
+CES_SCALE: Bounds = (1.0, 7.0)
+NPS_SCALE: Bounds = (-100.0, 100.0)
+DURATION_SCALE: Bounds = (0.0, math.inf)
+
+
+def clip_interval(interval: Interval | None, bounds: Bounds | None) -> Interval | None:
+    """The interval cut to ``bounds`` (None: unbounded). A symmetric interval of a small or
+    skewed sample can reach past the scale (a CES of "8.3" on 1–7, a time of "−405 min"); values
+    nobody can give are no plausible values of the mean, so DOMAIN.md clips them."""
+    return None if interval is None else _clip(interval, bounds)
+
+
+def _clip(interval: Interval, bounds: Bounds | None) -> Interval:
+    if bounds is None:
+        return interval
+    low, high = bounds
+    return Interval(min(max(interval.low, low), high), max(min(interval.high, high), low))
 
 
 def _check_confidence(confidence: float) -> None:
@@ -256,26 +290,35 @@ def t_quantile(p: float, df: float) -> float:
 # --- means ----------------------------------------------------------------------------------------
 
 
-def _t_interval(mean: float, variance: float, n: int, confidence: float) -> Interval:
+def _t_interval(
+    mean: float, variance: float, n: int, confidence: float, bounds: Bounds | None
+) -> Interval:
+    """Student's t interval, clipped to ``bounds``: the one place every mean interval is built."""
     _check_confidence(confidence)
     half = t_quantile((1.0 + confidence) / 2.0, n - 1) * math.sqrt(max(0.0, variance) / n)
-    return Interval(mean - half, mean + half)
+    return _clip(Interval(mean - half, mean + half), bounds)
 
 
-def mean_interval(values: Sequence[float], confidence: float = 0.95) -> Interval | None:
-    """Student's t interval for a mean; None below n = 2, where no spread can be estimated."""
+def mean_interval(
+    values: Sequence[float], confidence: float = 0.95, bounds: Bounds | None = None
+) -> Interval | None:
+    """Student's t interval for a mean, clipped to the scale ``bounds``; None below n = 2, where
+    no spread can be estimated."""
     _check_confidence(confidence)
     if len(values) < 2:
         return None
     mean = _stats.fmean(values)
-    return _t_interval(mean, _stats.variance(values, mean), len(values), confidence)
+    return _t_interval(mean, _stats.variance(values, mean), len(values), confidence, bounds)
 
 
 def mean_from_counts(
-    counts_by_value: Mapping[float, int], confidence: float = 0.95
+    counts_by_value: Mapping[float, int],
+    confidence: float = 0.95,
+    bounds: Bounds | None = None,
 ) -> Estimate | None:
-    """Mean with its Student's t interval from how often each value occurs, so that the ≤ 11
-    counts of a scale grouped in SQL give the same estimate as the list of all answers would.
+    """Mean with its Student's t interval (clipped to the scale ``bounds``) from how often each
+    value occurs, so that the ≤ 11 counts of a scale grouped in SQL give the same estimate as the
+    list of all answers would.
 
     None when there are no answers; the interval is None below n = 2.
     """
@@ -289,7 +332,7 @@ def mean_from_counts(
     interval = None
     if n >= 2:
         squares = sum(count * (value - mean) ** 2 for value, count in counts_by_value.items())
-        interval = _t_interval(mean, squares / (n - 1), n, confidence)
+        interval = _t_interval(mean, squares / (n - 1), n, confidence, bounds)
     return Estimate(mean, n, interval)
 
 
@@ -381,8 +424,11 @@ class Moments:
         return squares / (self.n - 1)
 
 
-def moments_mean(moments: Moments, confidence: float = 0.95) -> Estimate | None:
-    """The mean with its Student's t interval (as :func:`mean_interval`) from SQL aggregates.
+def moments_mean(
+    moments: Moments, confidence: float = 0.95, bounds: Bounds | None = None
+) -> Estimate | None:
+    """The mean with its Student's t interval (as :func:`mean_interval`, clipped to the scale
+    ``bounds``) from SQL aggregates.
 
     None for no values; the interval is None below n = 2.
     """
@@ -390,7 +436,9 @@ def moments_mean(moments: Moments, confidence: float = 0.95) -> Estimate | None:
     mean, variance = moments.mean, moments.variance
     if mean is None:
         return None
-    interval = None if variance is None else _t_interval(mean, variance, moments.n, confidence)
+    interval = (
+        None if variance is None else _t_interval(mean, variance, moments.n, confidence, bounds)
+    )
     return Estimate(mean, moments.n, interval)
 
 
@@ -461,7 +509,7 @@ def nps_interval(
     p, d = promoters / n, detractors / n
     variance = max(0.0, (p + d - (p - d) ** 2) / n)
     half = 100.0 * z * math.sqrt(variance)
-    return Interval(max(-100.0, score - half), min(100.0, score + half))
+    return _clip(Interval(score - half, score + half), NPS_SCALE)
 
 
 @dataclass(frozen=True)
@@ -479,7 +527,7 @@ class Csat:
 
 def csat(counts_by_answer: Mapping[int, int], confidence: float = 0.95) -> Csat | None:
     """CSAT from the number of answers per scale point 1–5: share of 4 or 5 (Wilson interval) and
-    mean (Student's t interval). None when there are no answers."""
+    mean (Student's t interval clipped to 1–5). None when there are no answers."""
     _check_confidence(confidence)
     for answer, count in counts_by_answer.items():
         if answer not in range(1, 6):
@@ -489,7 +537,7 @@ def csat(counts_by_answer: Mapping[int, int], confidence: float = 0.95) -> Csat 
     if n == 0:
         return None
     satisfied = counts_by_answer.get(4, 0) + counts_by_answer.get(5, 0)
-    mean = mean_from_counts(counts_by_answer, confidence)
+    mean = mean_from_counts(counts_by_answer, confidence, CSAT_SCALE)
     if mean is None:  # pragma: no cover  (n > 0 here)
         return None
     return Csat(
@@ -498,16 +546,15 @@ def csat(counts_by_answer: Mapping[int, int], confidence: float = 0.95) -> Csat 
 
 
 def ces_mean(values: Sequence[float], confidence: float = 0.95) -> Estimate | None:
-    """Customer Effort Score: mean agreement on 1–7 (higher is better) with its t interval.
-
-    None when there are no answers.
+    """Customer Effort Score: mean agreement on 1–7 (higher is better) with its t interval,
+    clipped to 1–7. None when there are no answers.
     """
     for value in values:
         if not 1 <= value <= 7:
             raise ValueError(f"CES answers lie on 1–7, got {value}")
     if not values:
         return None
-    return Estimate(_stats.fmean(values), len(values), mean_interval(values, confidence))
+    return Estimate(_stats.fmean(values), len(values), mean_interval(values, confidence, CES_SCALE))
 
 
 def ces_from_counts(
@@ -518,7 +565,7 @@ def ces_from_counts(
     for answer in counts_by_answer:
         if answer not in range(1, 8):
             raise ValueError(f"CES answers lie on 1–7, got {answer}")
-    return mean_from_counts(counts_by_answer, confidence)
+    return mean_from_counts(counts_by_answer, confidence, CES_SCALE)
 
 
 def nps_estimate(

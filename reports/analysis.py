@@ -62,10 +62,8 @@ What counts (the definitions chosen here, binding for every later report):
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import enum
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -95,6 +93,9 @@ from audits.models import (
 from qcrm.extensions import db
 from qcrm.models import Channel
 from qcrm.statistics import (
+    DURATION_SCALE,
+    SCORE_SCALE,
+    Bounds,
     Figure,
     Interval,
     Moments,
@@ -445,29 +446,20 @@ def _share_of(
 
 
 #: The values a score (0–100) or a duration (≥ 0) can take.
-SCORE_RANGE = (0.0, 100.0)
-DURATION_RANGE = (0.0, math.inf)
+SCORE_RANGE = SCORE_SCALE
+DURATION_RANGE = DURATION_SCALE
 
 
 def _mean(
     moments: Moments,
     target: float | None = None,
     higher_is_better: bool = True,
-    bounds: tuple[float, float] = SCORE_RANGE,
+    bounds: Bounds = SCORE_RANGE,
 ) -> Figure | None:
     """The mean with its t interval, clipped to the values the mean can take: a small, skewed
     sample's symmetric interval can reach past them (a score of "107.7", a time of "−405 min")."""
-    estimate = moments_mean(moments)
-    if estimate is None:
-        return None
-    figure = estimate.against(target, higher_is_better)
-    if figure.interval is not None:
-        low, high = bounds
-        clipped = Interval(
-            min(max(figure.interval.low, low), high), max(min(figure.interval.high, high), low)
-        )
-        figure = dataclasses.replace(figure, interval=clipped)
-    return figure
+    estimate = moments_mean(moments, bounds=bounds)
+    return None if estimate is None else estimate.against(target, higher_is_better)
 
 
 def _median(values: Sequence[float], target: float | None) -> Figure | None:

@@ -10,6 +10,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from qcrm.statistics import (
+    CES_SCALE,
+    CSAT_SCALE,
+    DURATION_SCALE,
+    NPS_SCALE,
+    SCORE_SCALE,
     Csat,
     Estimate,
     Figure,
@@ -17,6 +22,7 @@ from qcrm.statistics import (
     Moments,
     ces_from_counts,
     ces_mean,
+    clip_interval,
     csat,
     differs,
     mean_from_counts,
@@ -391,7 +397,10 @@ def test_ces_mean():
     assert result is not None
     assert result.value == pytest.approx(6.0)
     assert result.n == 4
-    assert result.interval == mean_interval([7, 6, 5, 6])
+    # 6 ± 3.182446 · √(2/3 / 4) = [4.700772, 7.299228]: the upper end is clipped to the scale
+    assert result.interval == mean_interval([7, 6, 5, 6], bounds=CES_SCALE)
+    assert result.interval.low == pytest.approx(4.700772, abs=1e-6)
+    assert result.interval.high == 7.0
     assert ces_mean([]) is None
     with pytest.raises(ValueError):
         ces_mean([8])
@@ -620,3 +629,71 @@ def test_share_estimate_is_the_share_with_its_wilson_interval():
     assert estimate.value == 6 / 13 and estimate.n == 13
     assert estimate.interval == wilson_interval(6, 13)
     assert share_estimate(0, 0) is None
+
+
+# --- means on bounded scales: intervals clipped to the scale (DOMAIN.md "Uncertainty") -----------
+
+T1, T2, T3 = 12.706205, 4.302653, 3.182446  # t_{0.975, df} for df = 1, 2, 3 from a t table
+
+
+def test_clip_interval_cuts_at_the_scale_and_keeps_what_lies_inside():
+    assert clip_interval(Interval(0.7, 10.3), CES_SCALE) == Interval(1.0, 7.0)
+    assert clip_interval(Interval(-22.4, 28.4), CSAT_SCALE) == Interval(1.0, 5.0)
+    assert clip_interval(Interval(2.5, 4.5), CSAT_SCALE) == Interval(2.5, 4.5)
+    assert clip_interval(Interval(-405.0, 900.0), DURATION_SCALE) == Interval(0.0, 900.0)
+    assert clip_interval(Interval(-130.0, 40.0), NPS_SCALE) == Interval(-100.0, 40.0)
+    assert clip_interval(Interval(95.0, 107.7), SCORE_SCALE) == Interval(95.0, 100.0)
+    assert clip_interval(Interval(-3.0, 3.0), None) == Interval(-3.0, 3.0)
+    assert clip_interval(None, CES_SCALE) is None
+
+
+def test_ces_interval_near_both_ends_of_the_scale_is_clipped_to_1_to_7():
+    # 1, 7, 7, 7: mean 22/4 = 5.5; s² = (4.5² + 3 · 1.5²) / 3 = 9, se = 3/2;
+    # t interval 5.5 ± 3.182446 · 1.5 = [0.726331, 10.273669] → [1, 7]
+    estimate = ces_from_counts({1: 1, 7: 3})
+    assert estimate is not None and estimate.value == 5.5
+    assert estimate.interval == Interval(1.0, 7.0)
+    assert ces_mean([1, 7, 7, 7]) == estimate
+    # 7, 7, 6: mean 20/3; s² = 1/3, se = 1/3; 20/3 ± 4.302653/3 = [5.232449, 8.100884] → ≤ 7
+    near_top = ces_from_counts({6: 1, 7: 2})
+    assert near_top is not None and near_top.interval is not None
+    assert near_top.interval.low == pytest.approx(20 / 3 - T2 / 3, abs=1e-6)
+    assert near_top.interval.low == pytest.approx(5.232449, abs=1e-6)
+    assert near_top.interval.high == 7.0
+
+
+def test_csat_mean_interval_is_clipped_to_1_to_5():
+    # 1 and 5: mean 3, s² = 8, se = 2; 3 ± 12.706205 · 2 = [−22.41, 28.41] → [1, 5]
+    result = csat({1: 1, 5: 1})
+    assert result is not None and result.mean.value == 3.0
+    assert result.mean.interval == Interval(1.0, 5.0)
+    # 4, 4, 5: mean 13/3, s² = 1/3, se = 1/3; 13/3 ± 4.302653/3 = [2.899116, 5.767551] → ≤ 5
+    result = csat({4: 2, 5: 1})
+    assert result is not None and result.mean.interval is not None
+    assert result.mean.interval.low == pytest.approx(13 / 3 - T2 / 3, abs=1e-6)
+    assert result.mean.interval.high == 5.0
+
+
+def test_every_mean_builder_clips_to_the_bounds_it_is_given():
+    # 100, 100, 10: mean 70, s = √2700 = 51.961524, se = 30; 70 ± 4.302653 · 30 → [0, 100]
+    assert mean_interval([100, 100, 10], bounds=SCORE_SCALE) == Interval(0.0, 100.0)
+    assert mean_interval([100, 100, 10]).low == pytest.approx(70 - T2 * 30, abs=1e-5)
+    moments = moments_mean(Moments.of([100, 100, 10]), bounds=SCORE_SCALE)
+    assert moments is not None and moments.interval == Interval(0.0, 100.0)
+    # a rating on 1–10: 10, 10, 9 → 29/3 ± 4.302653/3 = [8.232449, 11.100884] → ≤ 10
+    rating = mean_from_counts({9: 1, 10: 2}, bounds=(1.0, 10.0))
+    assert rating is not None and rating.interval is not None
+    assert rating.interval.low == pytest.approx(29 / 3 - T2 / 3, abs=1e-6)
+    assert rating.interval.high == 10.0
+    # times 60 s, 60 s, 6000 s: mean 2040, se = 1980; low 2040 − 4.302653 · 1980 = −6479.25 → 0
+    time = moments_mean(Moments.of([60, 60, 6000]), bounds=DURATION_SCALE)
+    assert time is not None and time.interval is not None
+    assert time.interval.low == 0.0
+    assert time.interval.high == pytest.approx(2040 + T2 * 1980, abs=1e-3)
+
+
+@given(st.lists(st.integers(min_value=1, max_value=7), min_size=2, max_size=40))
+def test_ces_intervals_never_leave_the_scale(values):
+    estimate = ces_from_counts({value: values.count(value) for value in set(values)})
+    assert estimate is not None and estimate.interval is not None
+    assert 1.0 <= estimate.interval.low <= estimate.value <= estimate.interval.high <= 7.0
