@@ -1,7 +1,8 @@
 """Point estimates with their 95 % intervals, as DOMAIN.md ("Figures", "Uncertainty") defines them.
 
 Every share and mean the product shows is an estimate from a sample, so each comes with n and an
-interval: Wilson for shares, Student's t for means, the trinomial normal interval for NPS. A
+interval: Wilson for shares, Student's t for means, the trinomial normal interval for NPS, and
+for a share pooled over several items the contact-clustered interval (``pooled_share``). A
 mean on a bounded scale has its interval clipped to the scale (``clip_interval``): every mean
 builder here takes the scale as ``bounds``, so no path shows a CES interval reaching 8.
 Differences between two figures use Newcombe's hybrid score interval (shares) and Welch's
@@ -25,6 +26,7 @@ __all__ = [
     "NPS_SCALE",
     "SCORE_SCALE",
     "Bounds",
+    "ClusterSums",
     "Csat",
     "Estimate",
     "Figure",
@@ -40,10 +42,12 @@ __all__ = [
     "median",
     "moments_mean",
     "newcombe_difference",
+    "newcombe_from_intervals",
     "nps",
     "nps_estimate",
     "nps_interval",
     "p90",
+    "pooled_share",
     "share_estimate",
     "t_quantile",
     "welch_difference",
@@ -158,11 +162,101 @@ def newcombe_difference(
     w2 = wilson_interval(s2, n2, confidence)
     if w1 is None or w2 is None:
         return None
-    p1, p2 = s1 / n1, s2 / n2
+    return newcombe_from_intervals(s1 / n1, w1, s2 / n2, w2)
+
+
+def newcombe_from_intervals(
+    p1: float, interval1: Interval | None, p2: float, interval2: Interval | None
+) -> Interval | None:
+    """Newcombe's hybrid interval for p1 − p2 from each share's point value and its own interval.
+
+    The method needs nothing else: each limit of the difference recovers the two shares'
+    distances to their own limits, d − √((p1 − l1)² + (u2 − p2)²) and
+    d + √((u1 − p1)² + (p2 − l2)²). With Wilson intervals this is Newcombe's method 10; with
+    other sound intervals, such as the contact-clustered ones of :func:`pooled_share`, it is the
+    same construction (Zou & Donner's "MOVER", 2008), so a pooled share over items is compared
+    with its cluster-aware width, not with a Wilson interval over answers as if independent. The
+    two samples are taken as independent. None when either interval is missing.
+    """
+    if interval1 is None or interval2 is None:
+        return None
     d = p1 - p2
-    delta = math.sqrt((p1 - w1.low) ** 2 + (w2.high - p2) ** 2)
-    epsilon = math.sqrt((w1.high - p1) ** 2 + (p2 - w2.low) ** 2)
+    delta = math.sqrt((p1 - interval1.low) ** 2 + (interval2.high - p2) ** 2)
+    epsilon = math.sqrt((interval1.high - p1) ** 2 + (p2 - interval2.low) ** 2)
     return Interval(max(-1.0, min(d, d - delta)), min(1.0, max(d, d + epsilon)))
+
+
+# --- shares pooled over items: the contact is the sampling unit -----------------------------------
+
+
+@dataclass(frozen=True)
+class ClusterSums:
+    """A pass share pooled over several items, summed per contact and then over contacts: what
+    SQL aggregates in one pass over per-contact rows (aᵢ applicable answers, pᵢ passes).
+
+    ``n`` contacts with at least one applicable answer; ``answers`` Σaᵢ, ``passes`` Σpᵢ,
+    ``answers_squares`` Σaᵢ², ``passes_squares`` Σpᵢ², ``products`` Σaᵢpᵢ. Whole numbers, so the
+    variance below is computed without cancellation.
+    """
+
+    n: int
+    answers: int
+    passes: int
+    answers_squares: int
+    passes_squares: int
+    products: int
+
+    def __post_init__(self) -> None:
+        _check_counts(n=self.n, passes=self.passes)
+        if self.answers < self.n or (self.n == 0 and self.answers) or self.passes > self.answers:
+            raise ValueError(
+                "every contact has at least one applicable answer and no more passes than answers"
+            )
+
+    @classmethod
+    def of(cls, contacts: Sequence[tuple[int, int]]) -> ClusterSums:
+        """The sums of given (aᵢ, pᵢ) pairs (for tests and small in-memory samples)."""
+        return cls(
+            n=len(contacts),
+            answers=sum(a for a, _ in contacts),
+            passes=sum(p for _, p in contacts),
+            answers_squares=sum(a * a for a, _ in contacts),
+            passes_squares=sum(p * p for _, p in contacts),
+            products=sum(a * p for a, p in contacts),
+        )
+
+
+def pooled_share(sums: ClusterSums, confidence: float = 0.95) -> Estimate | None:
+    """A pass share pooled over items, as DOMAIN.md ("Pooled shares over items") defines it.
+
+    The answers of one contact move together (a friendly tester is friendly on every item), so
+    the contact is the sampling unit: n = contacts, value R = Σp / Σa, and the ratio estimator's
+    interval R ± z·√v with v = Σ(pᵢ − R·aᵢ)² / (n·(n − 1)·ā²), clipped to 0…1. With every aᵢ = 1
+    the share is an ordinary one and gets its Wilson interval. Counting answers as independent
+    cases instead made 6 contacts × 4 items look like n = 24 and "significantly" off target.
+
+    v is computed exactly from the whole-number sums: with A = Σa and P = Σp,
+    Σ(pᵢ − R·aᵢ)² · A² = A²·Σp² − 2·A·P·Σap + P²·Σa², and n·(n − 1)·ā² = (n − 1)·A² / n.
+    None without contacts; the interval is None for one contact with several answers (no spread
+    between contacts can be estimated).
+    """
+    z = _z(confidence)
+    n, answers, passes = sums.n, sums.answers, sums.passes
+    if n == 0:
+        return None
+    value = passes / answers
+    if answers == n:
+        return Estimate(value, n, wilson_interval(passes, n, confidence))
+    if n < 2:
+        return Estimate(value, n, None)
+    spread = (
+        answers * answers * sums.passes_squares
+        - 2 * answers * passes * sums.products
+        + passes * passes * sums.answers_squares
+    )
+    variance = max(0, spread) * n / ((n - 1) * answers**4)
+    half = z * math.sqrt(variance)
+    return Estimate(value, n, _clip(Interval(value - half, value + half), (0.0, 1.0)))
 
 
 # --- Student's t ----------------------------------------------------------------------------------

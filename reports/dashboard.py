@@ -27,7 +27,7 @@ from audits.wave_forms import HOUR_BAND_LABELS
 from qcrm.clients import WEEKDAY_LABELS, WEEKDAYS
 from qcrm.statistics import DETRACTOR_MAX, PROMOTER_MIN, Interval, differs
 from reports import charts
-from reports.methods import BIASES, COLUMN_LABELS, METHOD_LABELS, Column, Method
+from reports.methods import BIASES, COLUMN_LABELS, METHOD_LABELS, Column, Method, cases_label
 from reports.snapshot import finding_from_json
 from reports.swot import Quadrant, Unit, format_value, sentence
 
@@ -637,6 +637,8 @@ def nps_chart(survey: Mapping[str, Any] | None) -> Chart | None:
 class MatrixCell:
     value: str
     n: int
+    #: "n = 6 contacts"
+    cases: str
     low: str | None
     high: str | None
     target: str | None
@@ -666,7 +668,10 @@ def method_matrix(matrix: Mapping[str, Any] | None) -> Matrix | None:
                 row.append(None)
                 continue
             f = figure_row("", "", cell["figure"], Unit.SHARE)
-            row.append(MatrixCell(f.value, f.n, f.low, f.high, f.target, f.verdict, f.small_sample))
+            cases = cases_label(column, format_value(f.n, Unit.COUNT))
+            row.append(
+                MatrixCell(f.value, f.n, cases, f.low, f.high, f.target, f.verdict, f.small_sample)
+            )
         rows.append((str(QUALITY_DIMENSION_LABELS[QualityDimension(dimension)]), row))
     return Matrix(
         columns=[str(COLUMN_LABELS[c]) for c in columns],

@@ -36,7 +36,7 @@ from qcrm.clients import WEEKDAY_LABELS
 from qcrm.extensions import db
 from qcrm.models import Channel
 from reports.charts import ChartText
-from reports.methods import BIASES, COLUMN_LABELS, METHOD_LABELS, Column, Method
+from reports.methods import BIASES, CASES_LABELS, COLUMN_LABELS, METHOD_LABELS, Column, Method
 from reports.models import Report, ReportFinding
 from reports.pdf import DocumentFinding, PdfTexts, ReportDocument, Verbatim, render
 from reports.services import current_snapshot
@@ -355,6 +355,7 @@ def pdf_texts() -> PdfTexts:
         figures=_figure_labels(),
         dimensions_={d.value: str(QUALITY_DIMENSION_LABELS[d]) for d in QualityDimension},
         columns={c.value: str(COLUMN_LABELS[c]) for c in Column},
+        cases={c.value: str(CASES_LABELS[c]) for c in Column},
         biases={c.value: str(BIASES[c]) for c in Column},
         methods_={m.value: str(METHOD_LABELS[m]) for m in Method},
         hour_bands={b.value: str(HOUR_BAND_LABELS[b]) for b in HourBand},

@@ -211,6 +211,8 @@ class PdfTexts:
     figures: Mapping[str, str]
     dimensions_: Mapping[str, str]
     columns: Mapping[str, str]
+    #: column code → "n = %(n)s contacts": what a matrix cell's n counts
+    cases: Mapping[str, str]
     biases: Mapping[str, str]
     methods_: Mapping[str, str]
     hour_bands: Mapping[str, str]
@@ -1050,8 +1052,8 @@ class _Builder:
                             *self.value_cell(figure, SHARE),
                             Paragraph(
                                 _text(
-                                    f"{t.n} = {self.figure_n(figure)} · {t.target} "
-                                    f"{self.figure_target(figure, SHARE)}"
+                                    t.cases[column] % {"n": self.figure_n(figure)}
+                                    + f" · {t.target} {self.figure_target(figure, SHARE)}"
                                 ),
                                 self.s["cell_small"],
                             ),

@@ -29,7 +29,7 @@ from audits.wave_forms import HOUR_BAND_LABELS
 from qcrm.clients import WEEKDAY_LABELS
 from qcrm.spreadsheets import Cell, workbook_bytes
 from qcrm.statistics import Interval, differs
-from reports.methods import COLUMN_LABELS, METHOD_LABELS, Column, Method
+from reports.methods import COLUMN_LABELS, METHOD_LABELS, Column, Method, cases_label
 from reports.models import Report, ReportFinding
 from reports.snapshot import finding_from_json
 from reports.swot import Quadrant, sentence
@@ -265,19 +265,28 @@ def _method_rows(snapshot: Mapping[str, Any]) -> Iterator[Row]:
     if matrix.get("too_few_methods"):
         yield [_("Fewer than three methods were used: the picture may be one-sided.")]
     yield []
-    yield _figure_header(_("Quality dimension"), _("Method"), _("Cases meeting the criterion"))
+    yield [
+        *_figure_header(
+            _("Quality dimension"), _("Method"), _("Cases meeting the criterion"), _("Out of")
+        ),
+        _("What n counts"),
+    ]
     cells = list(matrix.get("cells") or [])
     if matrix.get("mystery_overall"):
         cells.append(matrix["mystery_overall"])
     for cell in cells:
         dimension = cell.get("dimension")
+        figure = cell.get("figure") or {}
+        # a pooled share: passing answers out of applicable answers, n = contacts
         yield [
             _label(QUALITY_DIMENSION_LABELS, QualityDimension, dimension)
             if dimension
             else _("Overall quality"),
             _label(COLUMN_LABELS, Column, cell.get("column")),
             cell.get("successes"),
-            *_figure_cells(cell.get("figure")),
+            cell.get("answers", figure.get("n")),
+            *_figure_cells(figure),
+            cases_label(Column(cell["column"]), str(figure.get("n"))),
         ]
     disagreements = snapshot.get("disagreements") or []
     yield []

@@ -15,6 +15,7 @@ from qcrm.statistics import (
     DURATION_SCALE,
     NPS_SCALE,
     SCORE_SCALE,
+    ClusterSums,
     Csat,
     Estimate,
     Figure,
@@ -30,10 +31,12 @@ from qcrm.statistics import (
     median,
     moments_mean,
     newcombe_difference,
+    newcombe_from_intervals,
     nps,
     nps_estimate,
     nps_interval,
     p90,
+    pooled_share,
     share_estimate,
     t_quantile,
     welch_difference,
@@ -697,3 +700,75 @@ def test_ces_intervals_never_leave_the_scale(values):
     estimate = ces_from_counts({value: values.count(value) for value in set(values)})
     assert estimate is not None and estimate.interval is not None
     assert 1.0 <= estimate.interval.low <= estimate.value <= estimate.interval.high <= 7.0
+
+
+# --- shares pooled over items: the contact is the sampling unit (DOMAIN.md) ----------------------
+
+
+def test_pooled_share_hand_example():
+    # contacts (aᵢ, pᵢ) = (4, 4), (4, 2), (4, 3), (2, 0), (3, 3), (4, 1): n = 6, Σa = 21, Σp = 13,
+    # R = 13/21 = 0.619048; pᵢ − R·aᵢ = 32, −10, 11, −26, 24, −31 (/21); Σ squares = 3458/441
+    # = 7.841270; ā = 3.5, n(n − 1)ā² = 367.5; v = 0.0213368, z·√v = 1.959964 · 0.146071
+    # = 0.286294 → [0.332753, 0.905342]
+    sums = ClusterSums.of([(4, 4), (4, 2), (4, 3), (2, 0), (3, 3), (4, 1)])
+    assert sums == ClusterSums(6, 21, 13, 77, 39, 49)
+    estimate = pooled_share(sums)
+    assert estimate is not None and estimate.interval is not None
+    assert (estimate.value, estimate.n) == (13 / 21, 6)
+    assert estimate.interval.low == pytest.approx(0.332753, abs=1e-6)
+    assert estimate.interval.high == pytest.approx(0.905342, abs=1e-6)
+
+
+def test_six_contacts_with_four_items_are_six_cases_and_not_significantly_off_target():
+    # 15 of 24 answers pass (62.5 %), from 6 contacts: (4, 4), (4, 4), (4, 1), (4, 2), (4, 4),
+    # (4, 0). pᵢ − 2.5 = 1.5, 1.5, −1.5, −0.5, 1.5, −2.5; Σ squares 15.5; v = 15.5 / (6·5·16)
+    # = 0.0322917; z·√v = 0.352204 → [0.272797, 0.977203]. Counted as 24 independent answers
+    # the Wilson interval [0.4271, 0.7884] would lie wholly below a target of 85 %.
+    sums = ClusterSums.of([(4, 4), (4, 4), (4, 1), (4, 2), (4, 4), (4, 0)])
+    figure = pooled_share(sums).against(0.85)
+    assert (figure.value, figure.n) == (0.625, 6)
+    assert figure.interval.low == pytest.approx(0.272797, abs=1e-6)
+    assert figure.interval.high == pytest.approx(0.977203, abs=1e-6)
+    assert figure.small_sample and figure.meets_target is False
+    assert not figure.significantly_worse and not figure.significantly_below_target
+    assert wilson_interval(15, 24).high == pytest.approx(0.7884, abs=1e-4)
+
+
+def test_pooled_share_is_the_wilson_share_when_every_contact_has_one_answer():
+    sums = ClusterSums.of([(1, 1)] * 7 + [(1, 0)] * 3)
+    assert pooled_share(sums) == Estimate(0.7, 10, wilson_interval(7, 10))
+    assert pooled_share(ClusterSums.of([(1, 0)])) == Estimate(0.0, 1, wilson_interval(0, 1))
+
+
+def test_pooled_share_is_clipped_to_0_to_1_and_has_edges():
+    # (4, 4) × 3, (4, 3), (1, 1): R = 16/17 = 0.941176, v = 0.0032627, z·√v = 0.111952
+    # → [0.829224, 1.053129] → upper end 1
+    estimate = pooled_share(ClusterSums.of([(4, 4), (4, 4), (4, 4), (4, 3), (1, 1)]))
+    assert estimate.interval.low == pytest.approx(0.829224, abs=1e-6)
+    assert estimate.interval.high == 1.0
+    assert pooled_share(ClusterSums(0, 0, 0, 0, 0, 0)) is None
+    # one contact with several answers: no spread between contacts, no interval
+    assert pooled_share(ClusterSums.of([(3, 2)])) == Estimate(2 / 3, 1, None)
+    with pytest.raises(ValueError):
+        ClusterSums(2, 1, 0, 1, 0, 0)  # fewer answers than contacts
+    with pytest.raises(ValueError):
+        ClusterSums(1, 2, 3, 4, 9, 6)  # more passes than answers
+
+
+def test_newcombe_from_intervals_is_newcombe_with_wilson_intervals():
+    # published example (Newcombe 1998, 56/70 − 48/80): [0.0524, 0.3339]
+    interval = newcombe_from_intervals(
+        56 / 70, wilson_interval(56, 70), 48 / 80, wilson_interval(48, 80)
+    )
+    assert interval.low == pytest.approx(0.0524, abs=1e-4)
+    assert interval.high == pytest.approx(0.3339, abs=1e-4)
+    assert newcombe_from_intervals(0.5, None, 0.4, Interval(0.3, 0.5)) is None
+    # with a clustered interval: 0.625 [0.272797, 0.977203] − 0.95 [0.8, 1.0]: d = −0.325,
+    # δ = √(0.352203² + 0.05²) = 0.355734, ε = √(0.352203² + 0.15²) = 0.382815
+    # → [−0.680734, 0.057815]: contains 0, no difference
+    clustered = newcombe_from_intervals(
+        0.625, Interval(0.272797, 0.977203), 0.95, Interval(0.8, 1.0)
+    )
+    assert clustered.low == pytest.approx(-0.680734, abs=1e-5)
+    assert clustered.high == pytest.approx(0.057815, abs=1e-5)
+    assert not differs(clustered)

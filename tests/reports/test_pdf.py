@@ -116,6 +116,8 @@ def test_the_pdf_prints_the_snapshots_figures_with_n_interval_and_target(app, wo
     assert row in summary
     assert all(value in text for value in expected)
     assert "Fewer than three methods were used" in text
+    # the matrix says what its n counts: contacts, not answers (individuality: 10 contacts)
+    assert "n = 10 contacts · Target none" in text
     assert "Methods used: Mystery monitoring, Customer satisfaction survey." in text
 
 
