@@ -12,12 +12,14 @@ app, the PDF reports and the tests, without a numerical stack to install or to d
 
 from __future__ import annotations
 
+import enum
 import functools
 import math
 import statistics as _stats
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "CES_SCALE",
@@ -32,6 +34,7 @@ __all__ = [
     "Figure",
     "Interval",
     "Moments",
+    "Verdict",
     "ces_from_counts",
     "ces_mean",
     "clip_interval",
@@ -50,6 +53,8 @@ __all__ = [
     "pooled_share",
     "share_estimate",
     "t_quantile",
+    "verdict",
+    "verdict_of",
     "welch_difference",
     "welch_difference_from_moments",
     "wilson_interval",
@@ -709,6 +714,59 @@ def p90(values: Sequence[float]) -> float | None:
 # --- figures against targets ----------------------------------------------------------------------
 
 
+class Verdict(enum.Enum):
+    """How a figure stands against its target (DOMAIN.md "Uncertainty"), the one vocabulary of
+    every table: better/worse rather than above/below, so a ceiling such as an FRT median reads
+    the same way as a floor."""
+
+    NO_TARGET = "no_target"
+    SIGNIFICANTLY_BETTER = "significantly_better"
+    MEETS = "meets"
+    #: The point value misses, but the 95 % interval still reaches the target: within the noise,
+    #: so never a SWOT weakness.
+    MISSES = "misses"
+    SIGNIFICANTLY_WORSE = "significantly_worse"
+
+
+def verdict(
+    meets_target: bool | None,
+    significantly_above: bool,
+    significantly_below: bool,
+    higher_is_better: bool = True,
+) -> Verdict:
+    """The verdict from a figure's flags (a ``Figure``'s, or those a snapshot stored): a figure
+    **meets** its target when its point value does, and is **significantly** better (worse)
+    when its whole interval lies on the good (bad) side."""
+    better, worse = (
+        (significantly_above, significantly_below)
+        if higher_is_better
+        else (significantly_below, significantly_above)
+    )
+    if meets_target is None:
+        return Verdict.NO_TARGET
+    if worse:
+        return Verdict.SIGNIFICANTLY_WORSE
+    if better:
+        return Verdict.SIGNIFICANTLY_BETTER
+    return Verdict.MEETS if meets_target else Verdict.MISSES
+
+
+def verdict_of(figure: Mapping[str, Any] | None) -> Verdict:
+    """The verdict of a figure stored as JSON (``reports.snapshot.figure_json``): its stored
+    ``verdict``, or, for one stored before verdicts were, the same verdict from its stored flags.
+    No figure has no target."""
+    if not figure:
+        return Verdict.NO_TARGET
+    if figure.get("verdict"):
+        return Verdict(figure["verdict"])
+    return verdict(
+        None if figure.get("target") is None else figure.get("meets_target"),
+        bool(figure.get("significantly_above_target")),
+        bool(figure.get("significantly_below_target")),
+        figure.get("higher_is_better", True),
+    )
+
+
 @dataclass(frozen=True)
 class Figure:
     """A figure next to its target (Soll), with the flags the reports and the SWOT rely on.
@@ -763,6 +821,16 @@ class Figure:
         if self.higher_is_better:
             return self.significantly_below_target
         return self.significantly_above_target
+
+    @property
+    def verdict(self) -> Verdict:
+        """How the figure stands against its target (see :func:`verdict`)."""
+        return verdict(
+            self.meets_target,
+            self.significantly_above_target,
+            self.significantly_below_target,
+            self.higher_is_better,
+        )
 
 
 def differs(interval: Interval | None) -> bool:

@@ -35,6 +35,8 @@ from audits.wave_forms import HOUR_BAND_LABELS
 from qcrm.clients import WEEKDAY_LABELS
 from qcrm.extensions import db
 from qcrm.models import Channel
+from qcrm.statistics import Verdict
+from qcrm.verdicts import verdict_label
 from reports.charts import ChartText
 from reports.methods import BIASES, CASES_LABELS, COLUMN_LABELS, METHOD_LABELS, Column, Method
 from reports.models import Report, ReportFinding
@@ -265,10 +267,7 @@ def pdf_texts() -> PdfTexts:
         significant=_("Significant"),
         yes=_("Yes"),
         no=_("No"),
-        meets=_("meets the target"),
-        misses=_("misses the target, not significantly"),
-        significantly_worse=_("significantly worse than the target"),
-        no_target=_("no target"),
+        verdicts={v.value: verdict_label(v) for v in Verdict},
         small_sample=_("small sample"),
         small_sample_note=_(
             "* Small sample (n below %(n)s): shown, but not ranked and giving no strength or "

@@ -63,7 +63,14 @@ from reportlab.platypus import (
 )
 from reportlab.platypus.tableofcontents import TableOfContents
 
-from qcrm.statistics import DETRACTOR_MAX, PROMOTER_MIN, Interval, differs
+from qcrm.statistics import (
+    DETRACTOR_MAX,
+    PROMOTER_MIN,
+    Interval,
+    Verdict,
+    differs,
+    verdict_of,
+)
 from reports import charts
 from reports.charts import ChartText
 
@@ -157,11 +164,8 @@ class PdfTexts:
     significant: str
     yes: str
     no: str
-    # verdicts
-    meets: str
-    misses: str
-    significantly_worse: str
-    no_target: str
+    # verdicts: Verdict value → its label (qcrm.verdicts)
+    verdicts: Mapping[str, str]
     small_sample: str  # "%(n)s" = the threshold
     small_sample_note: str
     none: str  # "no target" in a target cell
@@ -444,20 +448,20 @@ def _text(value: object) -> str:
 # --- traffic lights -------------------------------------------------------------------------------
 
 
+#: The traffic light of each verdict: a significantly better figure meets its target too.
+_LIGHTS = {
+    Verdict.SIGNIFICANTLY_BETTER: "meets",
+    Verdict.MEETS: "meets",
+    Verdict.MISSES: "misses",
+    Verdict.SIGNIFICANTLY_WORSE: "worse",
+    Verdict.NO_TARGET: None,
+}
+
+
 def verdict(figure: Mapping[str, Any] | None) -> str | None:
-    """ "meets", "misses", "worse" (significantly worse) or None (no target or no figure), from a
-    snapshot figure's own verdicts."""
-    if not figure or figure.get("target") is None or figure.get("meets_target") is None:
-        return None
-    if figure["meets_target"]:
-        return "meets"
-    higher = figure.get("higher_is_better", True)
-    worse = (
-        figure.get("significantly_below_target")
-        if higher
-        else figure.get("significantly_above_target")
-    )
-    return "worse" if worse else "misses"
+    """The traffic light of a snapshot figure: "meets", "misses" (not significantly), "worse"
+    (significantly worse) or None (no target or no figure), from its verdict."""
+    return _LIGHTS[verdict_of(figure)]
 
 
 class TrafficLight(Flowable):
@@ -738,12 +742,8 @@ class _Builder:
     def figure_n(self, figure: Mapping[str, Any] | None) -> str:
         return self.t.no_value if not figure else self.num.count(figure.get("n"))
 
-    def verdict_text(self, state: str | None) -> str:
-        return {
-            "meets": self.t.meets,
-            "misses": self.t.misses,
-            "worse": self.t.significantly_worse,
-        }.get(state or "", self.t.no_target)
+    def verdict_text(self, figure: Mapping[str, Any] | None) -> str:
+        return self.t.verdicts[verdict_of(figure).value]
 
     def value_cell(self, figure: Mapping[str, Any] | None, unit: str, interval: bool = True):
         """A value with its mark against the target (shape, not colour, carries it: see
@@ -907,7 +907,7 @@ class _Builder:
         rows: list[list[Any]] = [[t.figure, t.value, t.n, t.interval, t.target, "", t.status]]
         for label, figure, unit in self.headline():
             state = verdict(figure)
-            status = self.verdict_text(state)
+            status = self.verdict_text(figure)
             if figure and figure.get("small_sample"):
                 status += " · " + t.small_sample % {"n": self.num.count(SMALL_SAMPLE_N)}
             rows.append(
@@ -938,8 +938,14 @@ class _Builder:
 
     def light_legend(self) -> Table:
         cells = []
-        for state in ("meets", "misses", "worse", None):
-            cells += [TrafficLight(state), self.p(self.verdict_text(state), "cell_small")]
+        for shown in (
+            Verdict.MEETS,
+            Verdict.MISSES,
+            Verdict.SIGNIFICANTLY_WORSE,
+            Verdict.NO_TARGET,
+        ):
+            label = self.t.verdicts[shown.value]
+            cells += [TrafficLight(_LIGHTS[shown]), self.p(label, "cell_small")]
         table = Table([cells], colWidths=[15, 95] * 4, hAlign="LEFT")
         table.setStyle(
             TableStyle(
@@ -1229,7 +1235,7 @@ class _Builder:
                     self.figure_n(figure),
                     self.figure_interval(figure, POINTS),
                     self.figure_target(figure, POINTS),
-                    self.verdict_text(verdict(figure)),
+                    self.verdict_text(figure),
                 ]
             )
         story.append(self.table(rows, [130, 55, 35, 110, 55, FRAME_WIDTH - 385]))
@@ -1608,7 +1614,7 @@ class _Builder:
                     self.figure_n(figure),
                     self.figure_interval(figure, unit),
                     self.figure_target(figure, unit),
-                    self.verdict_text(verdict(figure)),
+                    self.verdict_text(figure),
                 ]
             )
         story.append(self.table(rows, [140, 55, 35, 110, 55, FRAME_WIDTH - 395]))

@@ -28,7 +28,8 @@ from audits.scorecard_labels import (
 from audits.wave_forms import HOUR_BAND_LABELS
 from qcrm.clients import WEEKDAY_LABELS
 from qcrm.spreadsheets import Cell, workbook_bytes
-from qcrm.statistics import Interval, differs
+from qcrm.statistics import Interval, differs, verdict_of
+from qcrm.verdicts import verdict_label
 from reports.methods import COLUMN_LABELS, METHOD_LABELS, Column, Method, cases_label
 from reports.models import Report, ReportFinding
 from reports.snapshot import finding_from_json
@@ -66,7 +67,7 @@ def _figure_header(*first: str) -> Row:
         _("Lower bound (95 percent interval)"),
         _("Upper bound (95 percent interval)"),
         _("Target"),
-        _("Meets target"),
+        _("Against the target"),
         _("Small sample"),
     ]
 
@@ -80,7 +81,7 @@ def _figure_cells(figure: Mapping[str, Any] | None) -> Row:
         figure.get("low"),
         figure.get("high"),
         figure.get("target"),
-        figure.get("meets_target"),
+        verdict_label(verdict_of(figure)),
         figure.get("small_sample"),
     ]
 

@@ -21,6 +21,7 @@ from qcrm.statistics import (
     Figure,
     Interval,
     Moments,
+    Verdict,
     ces_from_counts,
     ces_mean,
     clip_interval,
@@ -39,6 +40,8 @@ from qcrm.statistics import (
     pooled_share,
     share_estimate,
     t_quantile,
+    verdict,
+    verdict_of,
     welch_difference,
     welch_difference_from_moments,
     wilson_interval,
@@ -772,3 +775,41 @@ def test_newcombe_from_intervals_is_newcombe_with_wilson_intervals():
     assert clustered.low == pytest.approx(-0.680734, abs=1e-5)
     assert clustered.high == pytest.approx(0.057815, abs=1e-5)
     assert not differs(clustered)
+
+
+# --- verdicts: how a figure stands against its target ---------------------------------------------
+
+
+def test_verdict_vocabulary():
+    # 31/39 = 79.5 % against 80 %: Wilson [0.6447, 0.8922] reaches the target → misses, within
+    # the noise; 20/39 (high 0.6613) is significantly worse; 36/40 (low 0.7695) against 0.7
+    # significantly better; 32/40 = 0.8 meets 0.7 (low 0.6518 < 0.7)
+    assert Figure(31 / 39, 39, wilson_interval(31, 39), 0.8).verdict is Verdict.MISSES
+    assert Figure(20 / 39, 39, wilson_interval(20, 39), 0.8).verdict is Verdict.SIGNIFICANTLY_WORSE
+    assert Figure(0.9, 40, wilson_interval(36, 40), 0.7).verdict is Verdict.SIGNIFICANTLY_BETTER
+    assert Figure(0.8, 40, wilson_interval(32, 40), 0.7).verdict is Verdict.MEETS
+    assert Figure(0.8, 40, wilson_interval(32, 40), None).verdict is Verdict.NO_TARGET
+    # lower is better: an FRT mean wholly above its ceiling is worse, wholly below it better
+    slow = Figure(5400.0, 40, Interval(4000.0, 6800.0), 3600.0, higher_is_better=False)
+    assert slow.verdict is Verdict.SIGNIFICANTLY_WORSE
+    fast = Figure(1200.0, 40, Interval(900.0, 1500.0), 3600.0, higher_is_better=False)
+    assert fast.verdict is Verdict.SIGNIFICANTLY_BETTER
+    # a median has no interval: it meets or misses, never significantly
+    assert Figure(5400.0, 40, None, 3600.0, higher_is_better=False).verdict is Verdict.MISSES
+
+
+def test_verdict_of_a_stored_figure_reads_its_verdict_or_its_flags():
+    assert verdict_of({"verdict": "misses"}) is Verdict.MISSES
+    # a snapshot stored before verdicts were: the same verdict from its flags
+    old = {
+        "target": 3600.0,
+        "meets_target": False,
+        "higher_is_better": False,
+        "significantly_above_target": True,
+        "significantly_below_target": False,
+    }
+    assert verdict_of(old) is Verdict.SIGNIFICANTLY_WORSE
+    assert verdict_of({**old, "significantly_above_target": False}) is Verdict.MISSES
+    assert verdict_of({"target": None, "meets_target": None}) is Verdict.NO_TARGET
+    assert verdict_of(None) is Verdict.NO_TARGET
+    assert verdict(True, True, False) is Verdict.SIGNIFICANTLY_BETTER
