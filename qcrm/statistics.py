@@ -1,7 +1,10 @@
 """Point estimates with their 95 % intervals, as DOMAIN.md ("Figures", "Uncertainty") defines them.
 
 Every share and mean the product shows is an estimate from a sample, so each comes with n and an
-interval: Wilson for shares, Student's t for means, the trinomial normal interval for NPS.
+interval: Wilson for shares, Student's t for means, the trinomial normal interval for NPS, and
+for a share pooled over several items the contact-clustered interval (``pooled_share``). A
+mean on a bounded scale has its interval clipped to the scale (``clip_interval``): every mean
+builder here takes the scale as ``bounds``, so no path shows a CES interval reaching 8.
 Differences between two figures use Newcombe's hybrid score interval (shares) and Welch's
 interval (means). Pure standard library on purpose: the same numbers must come out in the web
 app, the PDF reports and the tests, without a numerical stack to install or to drift.
@@ -9,21 +12,32 @@ app, the PDF reports and the tests, without a numerical stack to install or to d
 
 from __future__ import annotations
 
+import enum
 import functools
 import math
 import statistics as _stats
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
+    "CES_SCALE",
+    "CSAT_SCALE",
+    "DURATION_SCALE",
+    "NPS_SCALE",
+    "SCORE_SCALE",
+    "Bounds",
+    "ClusterSums",
     "Csat",
     "Estimate",
     "Figure",
     "Interval",
     "Moments",
+    "Verdict",
     "ces_from_counts",
     "ces_mean",
+    "clip_interval",
     "csat",
     "differs",
     "mean_from_counts",
@@ -31,12 +45,16 @@ __all__ = [
     "median",
     "moments_mean",
     "newcombe_difference",
+    "newcombe_from_intervals",
     "nps",
     "nps_estimate",
     "nps_interval",
     "p90",
+    "pooled_share",
     "share_estimate",
     "t_quantile",
+    "verdict",
+    "verdict_of",
     "welch_difference",
     "welch_difference_from_moments",
     "wilson_interval",
@@ -67,6 +85,31 @@ class Interval:
     def width(self) -> float:
         """high − low: how uncertain the estimate still is."""
         return self.high - self.low
+
+
+#: The lowest and highest value an estimate can take (either may be infinite).
+Bounds = tuple[float, float]
+
+#: DOMAIN.md's bounded scales: what a mean on them (and its interval) can be.
+SCORE_SCALE: Bounds = (0.0, 100.0)
+CSAT_SCALE: Bounds = (1.0, 5.0)
+CES_SCALE: Bounds = (1.0, 7.0)
+NPS_SCALE: Bounds = (-100.0, 100.0)
+DURATION_SCALE: Bounds = (0.0, math.inf)
+
+
+def clip_interval(interval: Interval | None, bounds: Bounds | None) -> Interval | None:
+    """The interval cut to ``bounds`` (None: unbounded). A symmetric interval of a small or
+    skewed sample can reach past the scale (a CES of "8.3" on 1–7, a time of "−405 min"); values
+    nobody can give are no plausible values of the mean, so DOMAIN.md clips them."""
+    return None if interval is None else _clip(interval, bounds)
+
+
+def _clip(interval: Interval, bounds: Bounds | None) -> Interval:
+    if bounds is None:
+        return interval
+    low, high = bounds
+    return Interval(min(max(interval.low, low), high), max(min(interval.high, high), low))
 
 
 def _check_confidence(confidence: float) -> None:
@@ -124,11 +167,101 @@ def newcombe_difference(
     w2 = wilson_interval(s2, n2, confidence)
     if w1 is None or w2 is None:
         return None
-    p1, p2 = s1 / n1, s2 / n2
+    return newcombe_from_intervals(s1 / n1, w1, s2 / n2, w2)
+
+
+def newcombe_from_intervals(
+    p1: float, interval1: Interval | None, p2: float, interval2: Interval | None
+) -> Interval | None:
+    """Newcombe's hybrid interval for p1 − p2 from each share's point value and its own interval.
+
+    The method needs nothing else: each limit of the difference recovers the two shares'
+    distances to their own limits, d − √((p1 − l1)² + (u2 − p2)²) and
+    d + √((u1 − p1)² + (p2 − l2)²). With Wilson intervals this is Newcombe's method 10; with
+    other sound intervals, such as the contact-clustered ones of :func:`pooled_share`, it is the
+    same construction (Zou & Donner's "MOVER", 2008), so a pooled share over items is compared
+    with its cluster-aware width, not with a Wilson interval over answers as if independent. The
+    two samples are taken as independent. None when either interval is missing.
+    """
+    if interval1 is None or interval2 is None:
+        return None
     d = p1 - p2
-    delta = math.sqrt((p1 - w1.low) ** 2 + (w2.high - p2) ** 2)
-    epsilon = math.sqrt((w1.high - p1) ** 2 + (p2 - w2.low) ** 2)
+    delta = math.sqrt((p1 - interval1.low) ** 2 + (interval2.high - p2) ** 2)
+    epsilon = math.sqrt((interval1.high - p1) ** 2 + (p2 - interval2.low) ** 2)
     return Interval(max(-1.0, min(d, d - delta)), min(1.0, max(d, d + epsilon)))
+
+
+# --- shares pooled over items: the contact is the sampling unit -----------------------------------
+
+
+@dataclass(frozen=True)
+class ClusterSums:
+    """A pass share pooled over several items, summed per contact and then over contacts: what
+    SQL aggregates in one pass over per-contact rows (aᵢ applicable answers, pᵢ passes).
+
+    ``n`` contacts with at least one applicable answer; ``answers`` Σaᵢ, ``passes`` Σpᵢ,
+    ``answers_squares`` Σaᵢ², ``passes_squares`` Σpᵢ², ``products`` Σaᵢpᵢ. Whole numbers, so the
+    variance below is computed without cancellation.
+    """
+
+    n: int
+    answers: int
+    passes: int
+    answers_squares: int
+    passes_squares: int
+    products: int
+
+    def __post_init__(self) -> None:
+        _check_counts(n=self.n, passes=self.passes)
+        if self.answers < self.n or (self.n == 0 and self.answers) or self.passes > self.answers:
+            raise ValueError(
+                "every contact has at least one applicable answer and no more passes than answers"
+            )
+
+    @classmethod
+    def of(cls, contacts: Sequence[tuple[int, int]]) -> ClusterSums:
+        """The sums of given (aᵢ, pᵢ) pairs (for tests and small in-memory samples)."""
+        return cls(
+            n=len(contacts),
+            answers=sum(a for a, _ in contacts),
+            passes=sum(p for _, p in contacts),
+            answers_squares=sum(a * a for a, _ in contacts),
+            passes_squares=sum(p * p for _, p in contacts),
+            products=sum(a * p for a, p in contacts),
+        )
+
+
+def pooled_share(sums: ClusterSums, confidence: float = 0.95) -> Estimate | None:
+    """A pass share pooled over items, as DOMAIN.md ("Pooled shares over items") defines it.
+
+    The answers of one contact move together (a friendly tester is friendly on every item), so
+    the contact is the sampling unit: n = contacts, value R = Σp / Σa, and the ratio estimator's
+    interval R ± z·√v with v = Σ(pᵢ − R·aᵢ)² / (n·(n − 1)·ā²), clipped to 0…1. With every aᵢ = 1
+    the share is an ordinary one and gets its Wilson interval. Counting answers as independent
+    cases instead made 6 contacts × 4 items look like n = 24 and "significantly" off target.
+
+    v is computed exactly from the whole-number sums: with A = Σa and P = Σp,
+    Σ(pᵢ − R·aᵢ)² · A² = A²·Σp² − 2·A·P·Σap + P²·Σa², and n·(n − 1)·ā² = (n − 1)·A² / n.
+    None without contacts; the interval is None for one contact with several answers (no spread
+    between contacts can be estimated).
+    """
+    z = _z(confidence)
+    n, answers, passes = sums.n, sums.answers, sums.passes
+    if n == 0:
+        return None
+    value = passes / answers
+    if answers == n:
+        return Estimate(value, n, wilson_interval(passes, n, confidence))
+    if n < 2:
+        return Estimate(value, n, None)
+    spread = (
+        answers * answers * sums.passes_squares
+        - 2 * answers * passes * sums.products
+        + passes * passes * sums.answers_squares
+    )
+    variance = max(0, spread) * n / ((n - 1) * answers**4)
+    half = z * math.sqrt(variance)
+    return Estimate(value, n, _clip(Interval(value - half, value + half), (0.0, 1.0)))
 
 
 # --- Student's t ----------------------------------------------------------------------------------
@@ -256,26 +389,35 @@ def t_quantile(p: float, df: float) -> float:
 # --- means ----------------------------------------------------------------------------------------
 
 
-def _t_interval(mean: float, variance: float, n: int, confidence: float) -> Interval:
+def _t_interval(
+    mean: float, variance: float, n: int, confidence: float, bounds: Bounds | None
+) -> Interval:
+    """Student's t interval, clipped to ``bounds``: the one place every mean interval is built."""
     _check_confidence(confidence)
     half = t_quantile((1.0 + confidence) / 2.0, n - 1) * math.sqrt(max(0.0, variance) / n)
-    return Interval(mean - half, mean + half)
+    return _clip(Interval(mean - half, mean + half), bounds)
 
 
-def mean_interval(values: Sequence[float], confidence: float = 0.95) -> Interval | None:
-    """Student's t interval for a mean; None below n = 2, where no spread can be estimated."""
+def mean_interval(
+    values: Sequence[float], confidence: float = 0.95, bounds: Bounds | None = None
+) -> Interval | None:
+    """Student's t interval for a mean, clipped to the scale ``bounds``; None below n = 2, where
+    no spread can be estimated."""
     _check_confidence(confidence)
     if len(values) < 2:
         return None
     mean = _stats.fmean(values)
-    return _t_interval(mean, _stats.variance(values, mean), len(values), confidence)
+    return _t_interval(mean, _stats.variance(values, mean), len(values), confidence, bounds)
 
 
 def mean_from_counts(
-    counts_by_value: Mapping[float, int], confidence: float = 0.95
+    counts_by_value: Mapping[float, int],
+    confidence: float = 0.95,
+    bounds: Bounds | None = None,
 ) -> Estimate | None:
-    """Mean with its Student's t interval from how often each value occurs, so that the ≤ 11
-    counts of a scale grouped in SQL give the same estimate as the list of all answers would.
+    """Mean with its Student's t interval (clipped to the scale ``bounds``) from how often each
+    value occurs, so that the ≤ 11 counts of a scale grouped in SQL give the same estimate as the
+    list of all answers would.
 
     None when there are no answers; the interval is None below n = 2.
     """
@@ -289,7 +431,7 @@ def mean_from_counts(
     interval = None
     if n >= 2:
         squares = sum(count * (value - mean) ** 2 for value, count in counts_by_value.items())
-        interval = _t_interval(mean, squares / (n - 1), n, confidence)
+        interval = _t_interval(mean, squares / (n - 1), n, confidence, bounds)
     return Estimate(mean, n, interval)
 
 
@@ -381,8 +523,11 @@ class Moments:
         return squares / (self.n - 1)
 
 
-def moments_mean(moments: Moments, confidence: float = 0.95) -> Estimate | None:
-    """The mean with its Student's t interval (as :func:`mean_interval`) from SQL aggregates.
+def moments_mean(
+    moments: Moments, confidence: float = 0.95, bounds: Bounds | None = None
+) -> Estimate | None:
+    """The mean with its Student's t interval (as :func:`mean_interval`, clipped to the scale
+    ``bounds``) from SQL aggregates.
 
     None for no values; the interval is None below n = 2.
     """
@@ -390,7 +535,9 @@ def moments_mean(moments: Moments, confidence: float = 0.95) -> Estimate | None:
     mean, variance = moments.mean, moments.variance
     if mean is None:
         return None
-    interval = None if variance is None else _t_interval(mean, variance, moments.n, confidence)
+    interval = (
+        None if variance is None else _t_interval(mean, variance, moments.n, confidence, bounds)
+    )
     return Estimate(mean, moments.n, interval)
 
 
@@ -461,7 +608,7 @@ def nps_interval(
     p, d = promoters / n, detractors / n
     variance = max(0.0, (p + d - (p - d) ** 2) / n)
     half = 100.0 * z * math.sqrt(variance)
-    return Interval(max(-100.0, score - half), min(100.0, score + half))
+    return _clip(Interval(score - half, score + half), NPS_SCALE)
 
 
 @dataclass(frozen=True)
@@ -479,7 +626,7 @@ class Csat:
 
 def csat(counts_by_answer: Mapping[int, int], confidence: float = 0.95) -> Csat | None:
     """CSAT from the number of answers per scale point 1–5: share of 4 or 5 (Wilson interval) and
-    mean (Student's t interval). None when there are no answers."""
+    mean (Student's t interval clipped to 1–5). None when there are no answers."""
     _check_confidence(confidence)
     for answer, count in counts_by_answer.items():
         if answer not in range(1, 6):
@@ -489,7 +636,7 @@ def csat(counts_by_answer: Mapping[int, int], confidence: float = 0.95) -> Csat 
     if n == 0:
         return None
     satisfied = counts_by_answer.get(4, 0) + counts_by_answer.get(5, 0)
-    mean = mean_from_counts(counts_by_answer, confidence)
+    mean = mean_from_counts(counts_by_answer, confidence, CSAT_SCALE)
     if mean is None:  # pragma: no cover  (n > 0 here)
         return None
     return Csat(
@@ -498,16 +645,15 @@ def csat(counts_by_answer: Mapping[int, int], confidence: float = 0.95) -> Csat 
 
 
 def ces_mean(values: Sequence[float], confidence: float = 0.95) -> Estimate | None:
-    """Customer Effort Score: mean agreement on 1–7 (higher is better) with its t interval.
-
-    None when there are no answers.
+    """Customer Effort Score: mean agreement on 1–7 (higher is better) with its t interval,
+    clipped to 1–7. None when there are no answers.
     """
     for value in values:
         if not 1 <= value <= 7:
             raise ValueError(f"CES answers lie on 1–7, got {value}")
     if not values:
         return None
-    return Estimate(_stats.fmean(values), len(values), mean_interval(values, confidence))
+    return Estimate(_stats.fmean(values), len(values), mean_interval(values, confidence, CES_SCALE))
 
 
 def ces_from_counts(
@@ -518,7 +664,7 @@ def ces_from_counts(
     for answer in counts_by_answer:
         if answer not in range(1, 8):
             raise ValueError(f"CES answers lie on 1–7, got {answer}")
-    return mean_from_counts(counts_by_answer, confidence)
+    return mean_from_counts(counts_by_answer, confidence, CES_SCALE)
 
 
 def nps_estimate(
@@ -566,6 +712,59 @@ def p90(values: Sequence[float]) -> float | None:
 
 
 # --- figures against targets ----------------------------------------------------------------------
+
+
+class Verdict(enum.Enum):
+    """How a figure stands against its target (DOMAIN.md "Uncertainty"), the one vocabulary of
+    every table: better/worse rather than above/below, so a ceiling such as an FRT median reads
+    the same way as a floor."""
+
+    NO_TARGET = "no_target"
+    SIGNIFICANTLY_BETTER = "significantly_better"
+    MEETS = "meets"
+    #: The point value misses, but the 95 % interval still reaches the target: within the noise,
+    #: so never a SWOT weakness.
+    MISSES = "misses"
+    SIGNIFICANTLY_WORSE = "significantly_worse"
+
+
+def verdict(
+    meets_target: bool | None,
+    significantly_above: bool,
+    significantly_below: bool,
+    higher_is_better: bool = True,
+) -> Verdict:
+    """The verdict from a figure's flags (a ``Figure``'s, or those a snapshot stored): a figure
+    **meets** its target when its point value does, and is **significantly** better (worse)
+    when its whole interval lies on the good (bad) side."""
+    better, worse = (
+        (significantly_above, significantly_below)
+        if higher_is_better
+        else (significantly_below, significantly_above)
+    )
+    if meets_target is None:
+        return Verdict.NO_TARGET
+    if worse:
+        return Verdict.SIGNIFICANTLY_WORSE
+    if better:
+        return Verdict.SIGNIFICANTLY_BETTER
+    return Verdict.MEETS if meets_target else Verdict.MISSES
+
+
+def verdict_of(figure: Mapping[str, Any] | None) -> Verdict:
+    """The verdict of a figure stored as JSON (``reports.snapshot.figure_json``): its stored
+    ``verdict``, or, for one stored before verdicts were, the same verdict from its stored flags.
+    No figure has no target."""
+    if not figure:
+        return Verdict.NO_TARGET
+    if figure.get("verdict"):
+        return Verdict(figure["verdict"])
+    return verdict(
+        None if figure.get("target") is None else figure.get("meets_target"),
+        bool(figure.get("significantly_above_target")),
+        bool(figure.get("significantly_below_target")),
+        figure.get("higher_is_better", True),
+    )
 
 
 @dataclass(frozen=True)
@@ -622,6 +821,16 @@ class Figure:
         if self.higher_is_better:
             return self.significantly_below_target
         return self.significantly_above_target
+
+    @property
+    def verdict(self) -> Verdict:
+        """How the figure stands against its target (see :func:`verdict`)."""
+        return verdict(
+            self.meets_target,
+            self.significantly_above_target,
+            self.significantly_below_target,
+            self.higher_is_better,
+        )
 
 
 def differs(interval: Interval | None) -> bool:

@@ -57,6 +57,10 @@ What counts (the definitions chosen here, binding for every later report):
   ``earned == 1`` for yes/no items and number/duration items with a threshold — or, for a 1–5
   scale, when its value is 4 or 5 (the share of good ratings, as CSAT counts 4 and 5). Pass rates
   use what the answer earned on its own, before knock-outs of other items.
+* **Pooled pass shares** over several items (``ItemPool``: per method dimension × quality
+  dimension, and over every scored item): the same answers, summed per contact (primary
+  evaluation) to applicable answers aᵢ and passes pᵢ and aggregated over contacts, so that
+  ``qcrm.statistics.pooled_share`` can treat the contact as the sampling unit (DOMAIN.md).
 * **Targets** come from one wave: the latest of the scope's waves (largest ``period_end``, then
   id); the scope's waves are the given ones, or else the client's waves overlapping the period
   (all the client's waves without a period). A report over several waves is thus held against
@@ -70,10 +74,8 @@ What counts (the definitions chosen here, binding for every later report):
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import enum
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -103,6 +105,10 @@ from audits.models import (
 from qcrm.extensions import db
 from qcrm.models import Channel
 from qcrm.statistics import (
+    DURATION_SCALE,
+    SCORE_SCALE,
+    Bounds,
+    ClusterSums,
     Figure,
     Interval,
     Moments,
@@ -124,6 +130,7 @@ __all__ = [
     "GroupFigures",
     "InquiryCounts",
     "ItemPassRate",
+    "ItemPool",
     "MysteryFigures",
     "ReportScope",
     "ResponseTimes",
@@ -144,7 +151,7 @@ DEFAULT_FRT_WITHIN_SHARE = 0.9
 #: A 1–5 scale answer at or above this passes its item.
 SCALE_PASS_VALUE = 4
 #: Queries one ``mystery_figures`` call runs, whatever the number of inquiries.
-QUERIES = 18
+QUERIES = 19
 
 
 # --- scope ----------------------------------------------------------------------------------------
@@ -348,6 +355,16 @@ class ItemPassRate:
     knockouts: int
 
 
+@dataclass(frozen=True)
+class ItemPool:
+    """The per-contact sums of a pass share pooled over the items of one method dimension ×
+    quality dimension (both None: over every scored item), for ``qcrm.statistics.pooled_share``."""
+
+    method_dimension: MethodDimension | None
+    quality_dimension: QualityDimension | None
+    sums: ClusterSums
+
+
 class Breakdown(enum.Enum):
     """What the core figures are broken down by."""
 
@@ -440,6 +457,8 @@ class MysteryFigures:
     knockouts: int
     item_pass_rates: tuple[ItemPassRate, ...]
     breakdowns: Breakdowns
+    #: Per-contact sums of the pass shares pooled over items (see ``ItemPool``).
+    item_pools: tuple[ItemPool, ...] = ()
 
     def dimension_score(self, dimension: MethodDimension) -> Figure | None:
         """The mean score of a method dimension."""
@@ -469,29 +488,20 @@ def _share_of(
 
 
 #: The values a score (0–100) or a duration (≥ 0) can take.
-SCORE_RANGE = (0.0, 100.0)
-DURATION_RANGE = (0.0, math.inf)
+SCORE_RANGE = SCORE_SCALE
+DURATION_RANGE = DURATION_SCALE
 
 
 def _mean(
     moments: Moments,
     target: float | None = None,
     higher_is_better: bool = True,
-    bounds: tuple[float, float] = SCORE_RANGE,
+    bounds: Bounds = SCORE_RANGE,
 ) -> Figure | None:
     """The mean with its t interval, clipped to the values the mean can take: a small, skewed
     sample's symmetric interval can reach past them (a score of "107.7", a time of "−405 min")."""
-    estimate = moments_mean(moments)
-    if estimate is None:
-        return None
-    figure = estimate.against(target, higher_is_better)
-    if figure.interval is not None:
-        low, high = bounds
-        clipped = Interval(
-            min(max(figure.interval.low, low), high), max(min(figure.interval.high, high), low)
-        )
-        figure = dataclasses.replace(figure, interval=clipped)
-    return figure
+    estimate = moments_mean(moments, bounds=bounds)
+    return None if estimate is None else estimate.against(target, higher_is_better)
 
 
 def _median(values: Sequence[float], target: float | None) -> Figure | None:
@@ -634,6 +644,79 @@ def _score_aggregates(scope: ReportScope, key=None) -> list[Mapping[str, Any]]:
     return [row._mapping for row in db.session.execute(_group_by(query, key))]
 
 
+#: An answer passes its item (see the module docstring); over the answers joined to their items.
+_PASSED = or_(
+    and_(ScorecardItem.item_type == ItemType.SCALE, EvaluationAnswer.value >= SCALE_PASS_VALUE),
+    and_(ScorecardItem.item_type != ItemType.SCALE, EvaluationAnswer.earned >= 1),
+)
+
+
+def _item_pools(scope: ReportScope) -> tuple[ItemPool, ...]:
+    """The per-contact sums of the pooled pass shares, in one query: answers are summed per
+    evaluation and cell (aᵢ, pᵢ), then n, Σa, Σp, Σa², Σp², Σap are aggregated per cell and, over
+    the per-evaluation totals, for every scored item at once."""
+    cells = (
+        select(
+            Evaluation.id.label("contact"),
+            ScorecardItem.method_dimension.label("method_dimension"),
+            ScorecardItem.quality_dimension.label("quality_dimension"),
+            func.count(EvaluationAnswer.id).label("a"),
+            _count(_PASSED).label("p"),
+        )
+        .select_from(Inquiry)
+        .join(ContactLog, ContactLog.inquiry_id == Inquiry.id)
+        .join(Evaluation, Evaluation.inquiry_id == Inquiry.id)
+        .join(EvaluationAnswer, EvaluationAnswer.evaluation_id == Evaluation.id)
+        .join(ScorecardItem, ScorecardItem.id == EvaluationAnswer.item_id)
+        .where(
+            *_in_scope(scope),
+            _SENT,
+            Evaluation.kind == EvaluationKind.PRIMARY,
+            EvaluationAnswer.earned.is_not(None),
+        )
+        .group_by(Evaluation.id, ScorecardItem.method_dimension, ScorecardItem.quality_dimension)
+        .cte("cells")
+    )
+    contacts = (
+        select(func.sum(cells.c.a).label("a"), func.sum(cells.c.p).label("p"))
+        .group_by(cells.c.contact)
+        .subquery("contacts")
+    )
+
+    def sums(source) -> list:
+        a, p = source.c.a, source.c.p
+        return [
+            func.count().label("n"),
+            func.sum(a).label("answers"),
+            func.sum(p).label("passes"),
+            func.sum(a * a).label("answers_squares"),
+            func.sum(p * p).label("passes_squares"),
+            func.sum(a * p).label("products"),
+        ]
+
+    by_cell = select(cells.c.method_dimension, cells.c.quality_dimension, *sums(cells)).group_by(
+        cells.c.method_dimension, cells.c.quality_dimension
+    )
+    overall = select(null(), null(), *sums(contacts))
+    rows = db.session.execute(by_cell.union_all(overall)).all()
+    pools = [
+        ItemPool(method, quality, ClusterSums(int(n), *(int(total) for total in totals)))
+        for method, quality, n, *totals in rows
+        if n
+    ]
+    # the overall pool last; the cells in a fixed order on every engine
+    return tuple(
+        sorted(
+            pools,
+            key=lambda pool: (
+                pool.method_dimension is None,
+                pool.method_dimension.value if pool.method_dimension else "",
+                pool.quality_dimension.value if pool.quality_dimension else "",
+            ),
+        )
+    )
+
+
 def _item_pass_rates(scope: ReportScope) -> tuple[ItemPassRate, ...]:
     """Each item's pass rate over the scope's counted answers.
 
@@ -643,10 +726,7 @@ def _item_pass_rates(scope: ReportScope) -> tuple[ItemPassRate, ...]:
     over 10,000 contacts with 18 items each).
     """
     item = ScorecardItem
-    passed = or_(
-        and_(item.item_type == ItemType.SCALE, EvaluationAnswer.value >= SCALE_PASS_VALUE),
-        and_(item.item_type != ItemType.SCALE, EvaluationAnswer.earned >= 1),
-    )
+    passed = _PASSED
     counted = (
         select(
             EvaluationAnswer.item_id.label("item_id"),
@@ -945,6 +1025,7 @@ def mystery_figures(scope: ReportScope) -> MysteryFigures:
         evaluations=int(score_row["evaluations"] or 0),
         knockouts=int(score_row["knockouts"] or 0),
         item_pass_rates=_item_pass_rates(scope),
+        item_pools=_item_pools(scope),
         breakdowns=_breakdowns(
             scope,
             columns,

@@ -95,8 +95,8 @@ class ReportSchema(ReportSummarySchema):
         metadata={
             "description": "every figure of the report, the numbers its PDF prints: each figure "
             "as {value, n, low, high, target, meets_target, significantly_above_target, "
-            "significantly_below_target, small_sample}; shares 0–1, scores 0–100, times in "
-            "seconds. Empty for a report without figures."
+            "significantly_below_target, small_sample, verdict}; shares 0–1, scores 0–100, times "
+            "in seconds. Empty for a report without figures."
         }
     )
     findings = fields.List(fields.Nested(FindingSchema))

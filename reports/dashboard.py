@@ -25,9 +25,9 @@ from audits.models import HourBand, MethodDimension, QualityDimension
 from audits.scorecard_labels import METHOD_DIMENSION_LABELS, QUALITY_DIMENSION_LABELS
 from audits.wave_forms import HOUR_BAND_LABELS
 from qcrm.clients import WEEKDAY_LABELS, WEEKDAYS
-from qcrm.statistics import DETRACTOR_MAX, PROMOTER_MIN, Interval, differs
+from qcrm.statistics import DETRACTOR_MAX, PROMOTER_MIN, Interval, Verdict, differs, verdict_of
 from reports import charts
-from reports.methods import BIASES, COLUMN_LABELS, METHOD_LABELS, Column, Method
+from reports.methods import BIASES, COLUMN_LABELS, METHOD_LABELS, Column, Method, cases_label
 from reports.snapshot import finding_from_json
 from reports.swot import Quadrant, Unit, format_value, sentence
 
@@ -39,7 +39,7 @@ QUADRANT_LABELS = {
 }
 QUADRANT_HINTS = {
     Quadrant.STRENGTH: _l("significantly better than the target"),
-    Quadrant.WEAKNESS: _l("below the target"),
+    Quadrant.WEAKNESS: _l("significantly worse than the target"),
     Quadrant.OPPORTUNITY: _l("trends for the better, chances"),
     Quadrant.THREAT: _l("risks, worsening trends, disagreeing methods, gaps"),
 }
@@ -59,19 +59,12 @@ class FigureRow:
     low: str | None
     high: str | None
     target: str | None
-    #: "meets", "misses" or None (no target)
-    verdict: str | None
-    significantly_better: bool
-    significantly_worse: bool
+    verdict: Verdict
     small_sample: bool
     raw: Mapping[str, Any]
 
 
 def figure_row(key: str, label: str, figure: Mapping[str, Any], unit: Unit) -> FigureRow:
-    higher = figure.get("higher_is_better", True)
-    above = bool(figure.get("significantly_above_target"))
-    below = bool(figure.get("significantly_below_target"))
-    meets = figure.get("meets_target")
     return FigureRow(
         key=key,
         label=label,
@@ -80,9 +73,7 @@ def figure_row(key: str, label: str, figure: Mapping[str, Any], unit: Unit) -> F
         low=None if figure.get("low") is None else format_value(figure["low"], unit),
         high=None if figure.get("high") is None else format_value(figure["high"], unit),
         target=None if figure.get("target") is None else format_value(figure["target"], unit),
-        verdict=None if meets is None else ("meets" if meets else "misses"),
-        significantly_better=above if higher else below,
-        significantly_worse=below if higher else above,
+        verdict=verdict_of(figure),
         small_sample=bool(figure.get("small_sample")),
         raw=figure,
     )
@@ -637,10 +628,12 @@ def nps_chart(survey: Mapping[str, Any] | None) -> Chart | None:
 class MatrixCell:
     value: str
     n: int
+    #: "n = 6 contacts"
+    cases: str
     low: str | None
     high: str | None
     target: str | None
-    verdict: str | None
+    verdict: Verdict
     small_sample: bool
 
 
@@ -666,7 +659,10 @@ def method_matrix(matrix: Mapping[str, Any] | None) -> Matrix | None:
                 row.append(None)
                 continue
             f = figure_row("", "", cell["figure"], Unit.SHARE)
-            row.append(MatrixCell(f.value, f.n, f.low, f.high, f.target, f.verdict, f.small_sample))
+            cases = cases_label(column, format_value(f.n, Unit.COUNT))
+            row.append(
+                MatrixCell(f.value, f.n, cases, f.low, f.high, f.target, f.verdict, f.small_sample)
+            )
         rows.append((str(QUALITY_DIMENSION_LABELS[QualityDimension(dimension)]), row))
     return Matrix(
         columns=[str(COLUMN_LABELS[c]) for c in columns],

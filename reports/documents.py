@@ -35,6 +35,8 @@ from audits.wave_forms import HOUR_BAND_LABELS
 from qcrm.clients import WEEKDAY_LABELS
 from qcrm.extensions import db
 from qcrm.models import Channel
+from qcrm.statistics import Verdict
+from qcrm.verdicts import verdict_label
 from reports.charts import ChartText
 from reports.dashboard import (
     comparison_sentence,
@@ -42,7 +44,7 @@ from reports.dashboard import (
     link_wave_ids,
     provisional_notices,
 )
-from reports.methods import BIASES, COLUMN_LABELS, METHOD_LABELS, Column, Method
+from reports.methods import BIASES, CASES_LABELS, COLUMN_LABELS, METHOD_LABELS, Column, Method
 from reports.models import Report, ReportFinding
 from reports.pdf import DocumentFinding, PdfTexts, ReportDocument, Verbatim, render
 from reports.services import current_snapshot
@@ -273,10 +275,7 @@ def pdf_texts() -> PdfTexts:
         significant=_("Significant"),
         yes=_("Yes"),
         no=_("No"),
-        meets=_("meets the target"),
-        misses=_("misses the target, not significantly"),
-        significantly_worse=_("significantly worse than the target"),
-        no_target=_("no target"),
+        verdicts={v.value: verdict_label(v) for v in Verdict},
         small_sample=_("small sample"),
         small_sample_note=_(
             "* Small sample (n below %(n)s): shown, but not ranked and giving no strength or "
@@ -359,6 +358,7 @@ def pdf_texts() -> PdfTexts:
         figures=_figure_labels(),
         dimensions_={d.value: str(QUALITY_DIMENSION_LABELS[d]) for d in QualityDimension},
         columns={c.value: str(COLUMN_LABELS[c]) for c in Column},
+        cases={c.value: str(CASES_LABELS[c]) for c in Column},
         biases={c.value: str(BIASES[c]) for c in Column},
         methods_={m.value: str(METHOD_LABELS[m]) for m in Method},
         hour_bands={b.value: str(HOUR_BAND_LABELS[b]) for b in HourBand},

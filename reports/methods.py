@@ -13,7 +13,7 @@ columns, so a report from mystery contacts and a survey uses **two** methods and
 (``too_few_methods``: the rule of thumb asks for at least three). Methods 1–3, 6 and 7 on real
 service data join as columns when their imports exist.
 
-**Cells** (row = quality dimension, column = view); every cell is a *share* with its Wilson
+**Cells** (row = quality dimension, column = view); every cell is a *share* with its 95 %
 interval, so all cells of a row are on one comparable scale:
 
 * *mystery transaction × reachability* = the **answer rate** (answered / sent, every sent
@@ -22,12 +22,14 @@ interval, so all cells of a row are on one comparable scale:
   wave's target hours** (against ``target_frt_within_share``) whenever the wave sets target hours;
 * every other mystery cell (and those two when their wave figure is missing) = the **pooled pass
   share** of the scorecard items of that method dimension mapped to that quality dimension:
-  passing answers / applicable scored answers, summed over the items (``ItemPassRate``; pass as
-  ``reports.analysis`` defines it). n = answers, not contacts: the answers of one contact are
-  taken as independent, which makes the interval slightly narrow when items of one contact move
-  together. Target = the items' ``target_pass_rate`` weighted by their answers (the pass share
-  the cell would have if every item met exactly its own target); None unless every pooled item
-  has a target (a Soll for part of the answers is no Soll for their pooled share);
+  passing answers / applicable scored answers, summed over the items (pass as
+  ``reports.analysis`` defines it), with DOMAIN.md's contact-clustered interval
+  (``qcrm.statistics.pooled_share`` over the cell's ``ItemPool``). n = **contacts** with at least
+  one applicable answer, not answers: the answers of one contact move together, so 6 contacts ×
+  4 items are 6 cases, not 24 (the small-sample rule counts contacts too). Target = the items'
+  ``target_pass_rate`` weighted by their answers (the pass share the cell would have if every
+  item met exactly its own target); None unless every pooled item has a target (a Soll for part
+  of the answers is no Soll for their pooled share);
 * *survey × satisfaction* = the pooled **CSAT share** (4–5 of 5) against ``target_csat``.
 
 **Disagreements** (``method_disagreements``) compare, exactly:
@@ -36,13 +38,16 @@ interval, so all cells of a row are on one comparable scale:
    order (first − second); and
 2. the classic one, when no mystery cell sits in the satisfaction row: the mystery contacts'
    overall view of quality — the pooled pass share of *all* scored items of the scope
-   (``MethodMatrix.mystery_overall``) — against the survey's CSAT share.
+   (``MethodMatrix.mystery_overall``, clustered by contact as the cells) — against the survey's
+   CSAT share.
 
-A pair disagrees only when the 95 % interval of the difference of the two shares (Newcombe's
-hybrid score interval, ``qcrm.statistics.newcombe_difference``) excludes zero
-(``qcrm.statistics.differs``). The two samples are treated as independent (the mystery views
-share contacts; for positively related views that makes the interval wider, i.e. cautious).
-Equal or overlapping methods give no finding.
+A pair disagrees only when the 95 % interval of the difference of the two shares excludes zero
+(``qcrm.statistics.differs``). That interval is Newcombe's hybrid construction applied to the two
+cells' own intervals (``qcrm.statistics.newcombe_from_intervals``): Wilson for a plain share,
+the contact-clustered interval for a pooled one — so a pooled share is compared with the
+uncertainty of its contacts, not of its answers counted as independent. The two samples are
+treated as independent (the mystery views share contacts; for positively related views that
+makes the interval wider, i.e. cautious). Equal or overlapping methods give no finding.
 """
 
 from __future__ import annotations
@@ -63,14 +68,15 @@ from qcrm.models import Channel
 from qcrm.statistics import (
     DETRACTOR_MAX,
     PROMOTER_MIN,
+    ClusterSums,
     Figure,
     Interval,
     ces_from_counts,
     csat,
     differs,
-    newcombe_difference,
+    newcombe_from_intervals,
     nps_estimate,
-    wilson_interval,
+    pooled_share,
 )
 from reports.analysis import ItemPassRate, MysteryFigures, ReportScope
 from surveys.models import FIXED_SCALES, Answer, QuestionKind, Response, Survey
@@ -78,6 +84,7 @@ from surveys.results import headline_questions
 
 __all__ = [
     "BIASES",
+    "CASES_LABELS",
     "COLUMN_LABELS",
     "COLUMN_METHOD",
     "METHOD_LABELS",
@@ -89,6 +96,7 @@ __all__ = [
     "Method",
     "MethodMatrix",
     "SurveyFigures",
+    "cases_label",
     "method_disagreements",
     "method_matrix",
     "survey_figures",
@@ -158,6 +166,24 @@ COLUMN_LABELS = {
     Column.SURVEY: _l("Customer survey"),
     Column.MYSTERY_OVERALL: _l("Mystery contacts: all criteria"),
 }
+#: What the n of a column's cells counts: every mystery view counts contacts (a sent inquiry, or
+#: a contact with at least one applicable answer for a pooled share), the survey its responses.
+_CONTACTS = _l("n = %(n)s contacts")
+CASES_LABELS = {
+    Column.MYSTERY_TRANSACTION: _CONTACTS,
+    Column.MYSTERY_COMMUNICATION: _CONTACTS,
+    Column.MYSTERY_HANDLING: _CONTACTS,
+    Column.MYSTERY_OVERALL: _CONTACTS,
+    Column.SURVEY: _l("n = %(n)s responses"),
+}
+
+
+def cases_label(column: Column, n: str) -> str:
+    """ "n = 6 contacts": a cell's n (already formatted) with what it counts, so that a pooled
+    share is never read as n answers."""
+    return str(CASES_LABELS[column]) % {"n": n}
+
+
 #: The likely bias of each view, from DOMAIN.md's table of methods.
 BIASES = {
     Column.MYSTERY_TRANSACTION: _l(
@@ -353,7 +379,11 @@ class CellSource(enum.Enum):
 
 @dataclass(frozen=True)
 class Cell:
-    """One share of the matrix: ``successes`` of ``figure.n`` (Wilson interval, target)."""
+    """One share of the matrix with its interval and target. ``figure.n`` counts the cases: sent
+    inquiries or contacts for the mystery views, CSAT answers for the survey. ``successes`` of
+    ``answers`` is the share's fraction: the same cases for a plain share (Wilson interval), the
+    passing of the applicable answers for a pooled one (source ITEMS, contact-clustered
+    interval)."""
 
     column: Column
     #: None for the mystery contacts' overall view.
@@ -363,6 +393,12 @@ class Cell:
     successes: int
     #: The scorecard items pooled (source ITEMS).
     item_ids: tuple[int, ...] = ()
+    #: The denominator of the share: applicable answers (source ITEMS), else ``figure.n``.
+    answers: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.answers:
+            object.__setattr__(self, "answers", self.figure.n)
 
     @property
     def method(self) -> Method:
@@ -403,28 +439,32 @@ class MethodMatrix:
 
 
 def _pool(
-    column: Column, dimension: QualityDimension | None, items: Iterable[ItemPassRate]
+    column: Column,
+    dimension: QualityDimension | None,
+    items: Iterable[ItemPassRate],
+    sums: ClusterSums | None,
 ) -> Cell | None:
+    """A pooled pass share: value, n (contacts) and interval from the cell's per-contact
+    ``sums``; the target from the items, weighted by their answers."""
     items = list(items)
-    n = sum(item.pass_rate.n for item in items)
-    if n == 0:
+    estimate = None if sums is None else pooled_share(sums)
+    answers = sum(item.pass_rate.n for item in items)
+    if sums is None or estimate is None or answers == 0:
         return None
-    # value × n of a share computed as k / n gives k back exactly after rounding
-    successes = sum(round(item.pass_rate.value * item.pass_rate.n) for item in items)
     targets = [item.pass_rate.target for item in items]
     target = None
     if len(set(targets)) == 1:
         target = targets[0]  # one Soll for all (also None): no rounding from the weighting
     elif all(t is not None for t in targets):
-        target = sum(t * item.pass_rate.n for t, item in zip(targets, items, strict=True)) / n
-    interval = wilson_interval(successes, n)
+        target = sum(t * item.pass_rate.n for t, item in zip(targets, items, strict=True)) / answers
     return Cell(
         column=column,
         dimension=dimension,
         source=CellSource.ITEMS,
-        figure=Figure(successes / n, n, interval, target),
-        successes=successes,
+        figure=estimate.against(target),
+        successes=sums.passes,
         item_ids=tuple(item.item_id for item in items),
+        answers=sums.answers,
     )
 
 
@@ -438,12 +478,16 @@ def _wave_cell(
 
 def method_matrix(mystery: MysteryFigures, survey: SurveyFigures | None) -> MethodMatrix:
     """The dimension × method matrix of one scope (cells as the module docstring defines)."""
-    by_cell: dict[tuple[QualityDimension, Column], list[ItemPassRate]] = defaultdict(list)
+    pools = {
+        (pool.method_dimension, pool.quality_dimension): pool.sums for pool in mystery.item_pools
+    }
+    by_cell: dict[tuple[MethodDimension, QualityDimension], list[ItemPassRate]] = defaultdict(list)
     for item in mystery.item_pass_rates:
-        by_cell[item.quality_dimension, _VIEW_COLUMN[item.method_dimension]].append(item)
+        by_cell[item.method_dimension, item.quality_dimension].append(item)
     cells: dict[tuple[QualityDimension, Column], Cell] = {}
-    for (dimension, column), items in by_cell.items():
-        pooled = _pool(column, dimension, items)
+    for (view, dimension), items in by_cell.items():
+        column = _VIEW_COLUMN[view]
+        pooled = _pool(column, dimension, items, pools.get((view, dimension)))
         if pooled is not None:
             cells[dimension, column] = pooled
     transaction = Column.MYSTERY_TRANSACTION
@@ -473,7 +517,9 @@ def method_matrix(mystery: MysteryFigures, survey: SurveyFigures | None) -> Meth
         rows=tuple(QualityDimension),
         cells=cells,
         methods_used=tuple(methods),
-        mystery_overall=_pool(Column.MYSTERY_OVERALL, None, mystery.item_pass_rates),
+        mystery_overall=_pool(
+            Column.MYSTERY_OVERALL, None, mystery.item_pass_rates, pools.get((None, None))
+        ),
         survey_ids=survey.survey_ids if survey is not None else (),
     )
 
@@ -484,7 +530,8 @@ def method_matrix(mystery: MysteryFigures, survey: SurveyFigures | None) -> Meth
 @dataclass(frozen=True)
 class Disagreement:
     """Two methods' shares for one quality dimension (None: overall quality) that differ: the
-    95 % Newcombe interval of ``first − second`` excludes zero."""
+    95 % Newcombe interval of ``first − second`` (from the two cells' own intervals) excludes
+    zero."""
 
     dimension: QualityDimension | None
     first: Cell
@@ -503,8 +550,8 @@ class Disagreement:
 
 
 def _compare(dimension: QualityDimension | None, first: Cell, second: Cell) -> Disagreement | None:
-    difference = newcombe_difference(
-        first.successes, first.figure.n, second.successes, second.figure.n
+    difference = newcombe_from_intervals(
+        first.figure.value, first.figure.interval, second.figure.value, second.figure.interval
     )
     if difference is None or not differs(difference):
         return None

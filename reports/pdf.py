@@ -63,7 +63,14 @@ from reportlab.platypus import (
 )
 from reportlab.platypus.tableofcontents import TableOfContents
 
-from qcrm.statistics import DETRACTOR_MAX, PROMOTER_MIN, Interval, differs
+from qcrm.statistics import (
+    DETRACTOR_MAX,
+    PROMOTER_MIN,
+    Interval,
+    Verdict,
+    differs,
+    verdict_of,
+)
 from reports import charts
 from reports.charts import ChartText
 
@@ -157,11 +164,8 @@ class PdfTexts:
     significant: str
     yes: str
     no: str
-    # verdicts
-    meets: str
-    misses: str
-    significantly_worse: str
-    no_target: str
+    # verdicts: Verdict value → its label (qcrm.verdicts)
+    verdicts: Mapping[str, str]
     small_sample: str  # "%(n)s" = the threshold
     small_sample_note: str
     none: str  # "no target" in a target cell
@@ -211,6 +215,8 @@ class PdfTexts:
     figures: Mapping[str, str]
     dimensions_: Mapping[str, str]
     columns: Mapping[str, str]
+    #: column code → "n = %(n)s contacts": what a matrix cell's n counts
+    cases: Mapping[str, str]
     biases: Mapping[str, str]
     methods_: Mapping[str, str]
     hour_bands: Mapping[str, str]
@@ -448,20 +454,20 @@ def _text(value: object) -> str:
 # --- traffic lights -------------------------------------------------------------------------------
 
 
+#: The traffic light of each verdict: a significantly better figure meets its target too.
+_LIGHTS = {
+    Verdict.SIGNIFICANTLY_BETTER: "meets",
+    Verdict.MEETS: "meets",
+    Verdict.MISSES: "misses",
+    Verdict.SIGNIFICANTLY_WORSE: "worse",
+    Verdict.NO_TARGET: None,
+}
+
+
 def verdict(figure: Mapping[str, Any] | None) -> str | None:
-    """ "meets", "misses", "worse" (significantly worse) or None (no target or no figure), from a
-    snapshot figure's own verdicts."""
-    if not figure or figure.get("target") is None or figure.get("meets_target") is None:
-        return None
-    if figure["meets_target"]:
-        return "meets"
-    higher = figure.get("higher_is_better", True)
-    worse = (
-        figure.get("significantly_below_target")
-        if higher
-        else figure.get("significantly_above_target")
-    )
-    return "worse" if worse else "misses"
+    """The traffic light of a snapshot figure: "meets", "misses" (not significantly), "worse"
+    (significantly worse) or None (no target or no figure), from its verdict."""
+    return _LIGHTS[verdict_of(figure)]
 
 
 class TrafficLight(Flowable):
@@ -742,12 +748,8 @@ class _Builder:
     def figure_n(self, figure: Mapping[str, Any] | None) -> str:
         return self.t.no_value if not figure else self.num.count(figure.get("n"))
 
-    def verdict_text(self, state: str | None) -> str:
-        return {
-            "meets": self.t.meets,
-            "misses": self.t.misses,
-            "worse": self.t.significantly_worse,
-        }.get(state or "", self.t.no_target)
+    def verdict_text(self, figure: Mapping[str, Any] | None) -> str:
+        return self.t.verdicts[verdict_of(figure).value]
 
     def value_cell(self, figure: Mapping[str, Any] | None, unit: str, interval: bool = True):
         """A value with its mark against the target (shape, not colour, carries it: see
@@ -911,7 +913,7 @@ class _Builder:
         rows: list[list[Any]] = [[t.figure, t.value, t.n, t.interval, t.target, "", t.status]]
         for label, figure, unit in self.headline():
             state = verdict(figure)
-            status = self.verdict_text(state)
+            status = self.verdict_text(figure)
             if figure and figure.get("small_sample"):
                 status += " · " + t.small_sample % {"n": self.num.count(SMALL_SAMPLE_N)}
             rows.append(
@@ -942,8 +944,14 @@ class _Builder:
 
     def light_legend(self) -> Table:
         cells = []
-        for state in ("meets", "misses", "worse", None):
-            cells += [TrafficLight(state), self.p(self.verdict_text(state), "cell_small")]
+        for shown in (
+            Verdict.MEETS,
+            Verdict.MISSES,
+            Verdict.SIGNIFICANTLY_WORSE,
+            Verdict.NO_TARGET,
+        ):
+            label = self.t.verdicts[shown.value]
+            cells += [TrafficLight(_LIGHTS[shown]), self.p(label, "cell_small")]
         table = Table([cells], colWidths=[15, 95] * 4, hAlign="LEFT")
         table.setStyle(
             TableStyle(
@@ -1056,8 +1064,8 @@ class _Builder:
                             *self.value_cell(figure, SHARE),
                             Paragraph(
                                 _text(
-                                    f"{t.n} = {self.figure_n(figure)} · {t.target} "
-                                    f"{self.figure_target(figure, SHARE)}"
+                                    t.cases[column] % {"n": self.figure_n(figure)}
+                                    + f" · {t.target} {self.figure_target(figure, SHARE)}"
                                 ),
                                 self.s["cell_small"],
                             ),
@@ -1233,7 +1241,7 @@ class _Builder:
                     self.figure_n(figure),
                     self.figure_interval(figure, POINTS),
                     self.figure_target(figure, POINTS),
-                    self.verdict_text(verdict(figure)),
+                    self.verdict_text(figure),
                 ]
             )
         story.append(self.table(rows, [130, 55, 35, 110, 55, FRAME_WIDTH - 385]))
@@ -1614,7 +1622,7 @@ class _Builder:
                     self.figure_n(figure),
                     self.figure_interval(figure, unit),
                     self.figure_target(figure, unit),
-                    self.verdict_text(verdict(figure)),
+                    self.verdict_text(figure),
                 ]
             )
         story.append(self.table(rows, [140, 55, 35, 110, 55, FRAME_WIDTH - 395]))

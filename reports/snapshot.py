@@ -5,7 +5,8 @@ all read, and what publishing stores, so that every output of a report shows the
 SWOT (reports/swot.py) and turns them into plain JSON: dataclasses become objects, enums their
 values, dates ISO strings, mappings with other than string keys lists of their values, and every
 ``qcrm.statistics.Figure`` an object that also carries its derived verdicts (meets its target,
-significantly above/below it, small sample), so a reader never recomputes a statistic.
+significantly above/below it, small sample, and the ``verdict`` every table shows), so a reader
+never recomputes a statistic.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ def figure_json(figure: Figure) -> dict[str, Any]:
         "significantly_above_target": figure.significantly_above_target,
         "significantly_below_target": figure.significantly_below_target,
         "small_sample": figure.small_sample,
+        "verdict": figure.verdict.value,
     }
 
 

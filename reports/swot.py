@@ -58,7 +58,7 @@ from audits.wave_forms import HOUR_BAND_LABELS
 from qcrm.clients import WEEKDAY_LABELS
 from qcrm.extensions import db
 from qcrm.models import Channel, ChannelType
-from qcrm.statistics import Figure, Interval, wilson_interval
+from qcrm.statistics import Figure, Interval, Verdict, wilson_interval
 from reports.analysis import (
     Change,
     GroupFigures,
@@ -292,22 +292,21 @@ def strength_above_target(measure: Measure) -> Finding | None:
 
 
 def weakness_below_target(measure: Measure) -> Finding | None:
-    """WEAKNESS_BELOW_TARGET: a figure with a target, on at least 30 cases, whose point value
-    misses its target (below it; above it where lower is better). DOMAIN.md judges "meets" on
-    the point value, and the issue asks for weaknesses "below target", so a miss within the
-    interval is a weakness too; ``params["significant"]`` says whether the whole interval misses.
-    Small samples never give a weakness."""
+    """WEAKNESS_BELOW_TARGET: a figure with a target, on at least 30 cases, whose whole 95 %
+    interval lies on the bad side of its target (significantly below it; above it where lower is
+    better) — the same bar as a strength (DOMAIN.md "SWOT"). A point value that misses within
+    the noise is no weakness: the tables show it as "misses, not significant"
+    (``qcrm.statistics.Verdict.MISSES``). Small samples never give a weakness."""
     figure = measure.figure
-    if figure.small_sample or figure.meets_target is not False:
+    if figure.small_sample or figure.verdict is not Verdict.SIGNIFICANTLY_WORSE:
         return None
-    params = {**measure.params, "significant": figure.significantly_worse}
     return _finding(
         Quadrant.WEAKNESS,
         Rule.WEAKNESS_BELOW_TARGET,
         measure.subject,
         figure,
         measure.unit,
-        params,
+        measure.params,
         measure.link,
     )
 
@@ -754,7 +753,8 @@ def sentence(finding: Finding) -> str:
             **numbers,
         )
     if rule is Rule.WEAKNESS_BELOW_TARGET:
-        if params.get("significant"):
+        # findings stored before weaknesses needed significance say so in params["significant"]
+        if params.get("significant", True):
             return _(
                 "%(subject)s: %(figure)s (n = %(n)s) misses the target of %(target)s, "
                 "significantly (95 %% interval %(low)s to %(high)s).",

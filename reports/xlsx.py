@@ -28,8 +28,9 @@ from audits.scorecard_labels import (
 from audits.wave_forms import HOUR_BAND_LABELS
 from qcrm.clients import WEEKDAY_LABELS
 from qcrm.spreadsheets import Cell, workbook_bytes
-from qcrm.statistics import Interval, differs
-from reports.methods import COLUMN_LABELS, METHOD_LABELS, Column, Method
+from qcrm.statistics import Interval, differs, verdict_of
+from qcrm.verdicts import verdict_label
+from reports.methods import COLUMN_LABELS, METHOD_LABELS, Column, Method, cases_label
 from reports.models import Report, ReportFinding
 from reports.snapshot import finding_from_json
 from reports.swot import Quadrant, sentence
@@ -66,7 +67,7 @@ def _figure_header(*first: str) -> Row:
         _("Lower bound (95 percent interval)"),
         _("Upper bound (95 percent interval)"),
         _("Target"),
-        _("Meets target"),
+        _("Against the target"),
         _("Small sample"),
     ]
 
@@ -80,7 +81,7 @@ def _figure_cells(figure: Mapping[str, Any] | None) -> Row:
         figure.get("low"),
         figure.get("high"),
         figure.get("target"),
-        figure.get("meets_target"),
+        verdict_label(verdict_of(figure)),
         figure.get("small_sample"),
     ]
 
@@ -265,19 +266,28 @@ def _method_rows(snapshot: Mapping[str, Any]) -> Iterator[Row]:
     if matrix.get("too_few_methods"):
         yield [_("Fewer than three methods were used: the picture may be one-sided.")]
     yield []
-    yield _figure_header(_("Quality dimension"), _("Method"), _("Cases meeting the criterion"))
+    yield [
+        *_figure_header(
+            _("Quality dimension"), _("Method"), _("Cases meeting the criterion"), _("Out of")
+        ),
+        _("What n counts"),
+    ]
     cells = list(matrix.get("cells") or [])
     if matrix.get("mystery_overall"):
         cells.append(matrix["mystery_overall"])
     for cell in cells:
         dimension = cell.get("dimension")
+        figure = cell.get("figure") or {}
+        # a pooled share: passing answers out of applicable answers, n = contacts
         yield [
             _label(QUALITY_DIMENSION_LABELS, QualityDimension, dimension)
             if dimension
             else _("Overall quality"),
             _label(COLUMN_LABELS, Column, cell.get("column")),
             cell.get("successes"),
-            *_figure_cells(cell.get("figure")),
+            cell.get("answers", figure.get("n")),
+            *_figure_cells(figure),
+            cases_label(Column(cell["column"]), str(figure.get("n"))),
         ]
     disagreements = snapshot.get("disagreements") or []
     yield []

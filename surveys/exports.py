@@ -35,6 +35,7 @@ from qcrm.spreadsheets import (  # noqa: F401  (is_formula_like: part of this mo
     workbook_bytes,
 )
 from qcrm.statistics import Figure
+from qcrm.verdicts import verdict_label
 from surveys.labels import RESPONSE_SOURCE_LABELS
 from surveys.models import (
     Answer,
@@ -151,7 +152,7 @@ def result_header() -> list[str]:
         _("Lower bound (95 percent interval)"),
         _("Upper bound (95 percent interval)"),
         _("Target"),
-        _("Meets target"),
+        _("Against the target"),
         _("Small sample"),
     ]
 
@@ -222,7 +223,7 @@ def _figure_row(section: str, label: str, figure: Figure, about=("", ""), answer
         figure.interval.low if figure.interval else None,
         figure.interval.high if figure.interval else None,
         figure.target,
-        figure.meets_target,
+        verdict_label(figure.verdict),
         figure.small_sample,
     ]
 

@@ -551,9 +551,10 @@ def _scale_counts(
 
 
 def _figures_for_scale(
-    kind: QuestionKind, by_value: Mapping[int, int], survey: Survey
+    kind: QuestionKind, by_value: Mapping[int, int], survey: Survey, scale: tuple[int, int]
 ) -> tuple[Figure | None, Figure | None, NpsSplit | None]:
-    """(score, mean, NPS split) of a scale question from its counts per value."""
+    """(score, mean, NPS split) of a scale question from its counts per value; a mean's interval
+    is clipped to the question's ``scale`` (CSAT and CES clip to their fixed scales themselves)."""
     answered = {value: count for value, count in by_value.items() if count}
     if kind is QuestionKind.CSAT:
         result = csat(answered)
@@ -571,7 +572,7 @@ def _figures_for_scale(
     if kind is QuestionKind.CES:
         estimate = ces_from_counts(answered)
         return (estimate.against(survey.target_ces) if estimate else None), None, None
-    mean: Estimate | None = mean_from_counts(answered)
+    mean: Estimate | None = mean_from_counts(answered, bounds=(float(scale[0]), float(scale[1])))
     return None, (mean.against(None) if mean else None), None
 
 
@@ -591,7 +592,7 @@ def _question_result(
     if scale is not None:
         by_value = _scale_counts(question.id, scale, counts)
         n = sum(by_value.values())
-        score, mean, split = _figures_for_scale(question.kind, by_value, survey)
+        score, mean, split = _figures_for_scale(question.kind, by_value, survey, scale)
         labels = {scale[0]: question.low_label, scale[1]: question.high_label}
         bars = tuple(
             Bar(value, _scale_label(value, labels.get(value, "")), count, count / n if n else 0.0)
@@ -624,8 +625,9 @@ def _headline_from_counts(
 ) -> Headline:
     results = []
     for kind, question_id in headline_ids.items():
-        by_value = _scale_counts(question_id, FIXED_SCALES[kind], counts)
-        score, mean, split = _figures_for_scale(kind, by_value, survey)
+        scale = FIXED_SCALES[kind]
+        by_value = _scale_counts(question_id, scale, counts)
+        score, mean, split = _figures_for_scale(kind, by_value, survey, scale)
         results.append(
             QuestionResult(
                 question_id=question_id,

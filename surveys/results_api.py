@@ -50,6 +50,12 @@ class ResultFigureSchema(Schema):
     interval_high = fields.Float(allow_none=True)
     target = fields.Float(allow_none=True)
     meets = fields.Boolean(allow_none=True, metadata={"description": "the value meets the target"})
+    verdict = fields.String(
+        metadata={
+            "description": "against the target: no_target, significantly_better, meets, "
+            "misses (not significantly), significantly_worse"
+        }
+    )
     small_sample = fields.Boolean(metadata={"description": "fewer than 30 cases: not ranked"})
 
 
@@ -169,6 +175,7 @@ def _figure(figure: Figure | None) -> dict | None:
         "interval_high": figure.interval.high if figure.interval else None,
         "target": figure.target,
         "meets": figure.meets_target,
+        "verdict": figure.verdict.value,
         "small_sample": figure.small_sample,
     }
 

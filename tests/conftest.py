@@ -161,7 +161,8 @@ def clear_tables() -> None:
     """
     tables = db.metadata.sorted_tables
     if db.engine.dialect.name == "postgresql":
-        deletes = "; ".join(f'DELETE FROM "{table.name}"' for table in reversed(tables))
+        names = [table.name for table in reversed(tables)]  # our own metadata, not input
+        deletes = "; ".join(f'DELETE FROM "{name}"' for name in names)  # noqa: S608
         db.session.execute(sa.text(deletes))
         db.session.execute(
             sa.text(

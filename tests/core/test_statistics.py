@@ -10,13 +10,21 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from qcrm.statistics import (
+    CES_SCALE,
+    CSAT_SCALE,
+    DURATION_SCALE,
+    NPS_SCALE,
+    SCORE_SCALE,
+    ClusterSums,
     Csat,
     Estimate,
     Figure,
     Interval,
     Moments,
+    Verdict,
     ces_from_counts,
     ces_mean,
+    clip_interval,
     csat,
     differs,
     mean_from_counts,
@@ -24,12 +32,16 @@ from qcrm.statistics import (
     median,
     moments_mean,
     newcombe_difference,
+    newcombe_from_intervals,
     nps,
     nps_estimate,
     nps_interval,
     p90,
+    pooled_share,
     share_estimate,
     t_quantile,
+    verdict,
+    verdict_of,
     welch_difference,
     welch_difference_from_moments,
     wilson_interval,
@@ -391,7 +403,10 @@ def test_ces_mean():
     assert result is not None
     assert result.value == pytest.approx(6.0)
     assert result.n == 4
-    assert result.interval == mean_interval([7, 6, 5, 6])
+    # 6 ± 3.182446 · √(2/3 / 4) = [4.700772, 7.299228]: the upper end is clipped to the scale
+    assert result.interval == mean_interval([7, 6, 5, 6], bounds=CES_SCALE)
+    assert result.interval.low == pytest.approx(4.700772, abs=1e-6)
+    assert result.interval.high == 7.0
     assert ces_mean([]) is None
     with pytest.raises(ValueError):
         ces_mean([8])
@@ -620,3 +635,181 @@ def test_share_estimate_is_the_share_with_its_wilson_interval():
     assert estimate.value == 6 / 13 and estimate.n == 13
     assert estimate.interval == wilson_interval(6, 13)
     assert share_estimate(0, 0) is None
+
+
+# --- means on bounded scales: intervals clipped to the scale (DOMAIN.md "Uncertainty") -----------
+
+T1, T2, T3 = 12.706205, 4.302653, 3.182446  # t_{0.975, df} for df = 1, 2, 3 from a t table
+
+
+def test_clip_interval_cuts_at_the_scale_and_keeps_what_lies_inside():
+    assert clip_interval(Interval(0.7, 10.3), CES_SCALE) == Interval(1.0, 7.0)
+    assert clip_interval(Interval(-22.4, 28.4), CSAT_SCALE) == Interval(1.0, 5.0)
+    assert clip_interval(Interval(2.5, 4.5), CSAT_SCALE) == Interval(2.5, 4.5)
+    assert clip_interval(Interval(-405.0, 900.0), DURATION_SCALE) == Interval(0.0, 900.0)
+    assert clip_interval(Interval(-130.0, 40.0), NPS_SCALE) == Interval(-100.0, 40.0)
+    assert clip_interval(Interval(95.0, 107.7), SCORE_SCALE) == Interval(95.0, 100.0)
+    assert clip_interval(Interval(-3.0, 3.0), None) == Interval(-3.0, 3.0)
+    assert clip_interval(None, CES_SCALE) is None
+
+
+def test_ces_interval_near_both_ends_of_the_scale_is_clipped_to_1_to_7():
+    # 1, 7, 7, 7: mean 22/4 = 5.5; s² = (4.5² + 3 · 1.5²) / 3 = 9, se = 3/2;
+    # t interval 5.5 ± 3.182446 · 1.5 = [0.726331, 10.273669] → [1, 7]
+    estimate = ces_from_counts({1: 1, 7: 3})
+    assert estimate is not None and estimate.value == 5.5
+    assert estimate.interval == Interval(1.0, 7.0)
+    assert ces_mean([1, 7, 7, 7]) == estimate
+    # 7, 7, 6: mean 20/3; s² = 1/3, se = 1/3; 20/3 ± 4.302653/3 = [5.232449, 8.100884] → ≤ 7
+    near_top = ces_from_counts({6: 1, 7: 2})
+    assert near_top is not None and near_top.interval is not None
+    assert near_top.interval.low == pytest.approx(20 / 3 - T2 / 3, abs=1e-6)
+    assert near_top.interval.low == pytest.approx(5.232449, abs=1e-6)
+    assert near_top.interval.high == 7.0
+
+
+def test_csat_mean_interval_is_clipped_to_1_to_5():
+    # 1 and 5: mean 3, s² = 8, se = 2; 3 ± 12.706205 · 2 = [−22.41, 28.41] → [1, 5]
+    result = csat({1: 1, 5: 1})
+    assert result is not None and result.mean.value == 3.0
+    assert result.mean.interval == Interval(1.0, 5.0)
+    # 4, 4, 5: mean 13/3, s² = 1/3, se = 1/3; 13/3 ± 4.302653/3 = [2.899116, 5.767551] → ≤ 5
+    result = csat({4: 2, 5: 1})
+    assert result is not None and result.mean.interval is not None
+    assert result.mean.interval.low == pytest.approx(13 / 3 - T2 / 3, abs=1e-6)
+    assert result.mean.interval.high == 5.0
+
+
+def test_every_mean_builder_clips_to_the_bounds_it_is_given():
+    # 100, 100, 10: mean 70, s = √2700 = 51.961524, se = 30; 70 ± 4.302653 · 30 → [0, 100]
+    assert mean_interval([100, 100, 10], bounds=SCORE_SCALE) == Interval(0.0, 100.0)
+    assert mean_interval([100, 100, 10]).low == pytest.approx(70 - T2 * 30, abs=1e-5)
+    moments = moments_mean(Moments.of([100, 100, 10]), bounds=SCORE_SCALE)
+    assert moments is not None and moments.interval == Interval(0.0, 100.0)
+    # a rating on 1–10: 10, 10, 9 → 29/3 ± 4.302653/3 = [8.232449, 11.100884] → ≤ 10
+    rating = mean_from_counts({9: 1, 10: 2}, bounds=(1.0, 10.0))
+    assert rating is not None and rating.interval is not None
+    assert rating.interval.low == pytest.approx(29 / 3 - T2 / 3, abs=1e-6)
+    assert rating.interval.high == 10.0
+    # times 60 s, 60 s, 6000 s: mean 2040, se = 1980; low 2040 − 4.302653 · 1980 = −6479.25 → 0
+    time = moments_mean(Moments.of([60, 60, 6000]), bounds=DURATION_SCALE)
+    assert time is not None and time.interval is not None
+    assert time.interval.low == 0.0
+    assert time.interval.high == pytest.approx(2040 + T2 * 1980, abs=1e-3)
+
+
+@given(st.lists(st.integers(min_value=1, max_value=7), min_size=2, max_size=40))
+def test_ces_intervals_never_leave_the_scale(values):
+    estimate = ces_from_counts({value: values.count(value) for value in set(values)})
+    assert estimate is not None and estimate.interval is not None
+    assert 1.0 <= estimate.interval.low <= estimate.value <= estimate.interval.high <= 7.0
+
+
+# --- shares pooled over items: the contact is the sampling unit (DOMAIN.md) ----------------------
+
+
+def test_pooled_share_hand_example():
+    # contacts (aᵢ, pᵢ) = (4, 4), (4, 2), (4, 3), (2, 0), (3, 3), (4, 1): n = 6, Σa = 21, Σp = 13,
+    # R = 13/21 = 0.619048; pᵢ − R·aᵢ = 32, −10, 11, −26, 24, −31 (/21); Σ squares = 3458/441
+    # = 7.841270; ā = 3.5, n(n − 1)ā² = 367.5; v = 0.0213368, z·√v = 1.959964 · 0.146071
+    # = 0.286294 → [0.332753, 0.905342]
+    sums = ClusterSums.of([(4, 4), (4, 2), (4, 3), (2, 0), (3, 3), (4, 1)])
+    assert sums == ClusterSums(6, 21, 13, 77, 39, 49)
+    estimate = pooled_share(sums)
+    assert estimate is not None and estimate.interval is not None
+    assert (estimate.value, estimate.n) == (13 / 21, 6)
+    assert estimate.interval.low == pytest.approx(0.332753, abs=1e-6)
+    assert estimate.interval.high == pytest.approx(0.905342, abs=1e-6)
+
+
+def test_six_contacts_with_four_items_are_six_cases_and_not_significantly_off_target():
+    # 15 of 24 answers pass (62.5 %), from 6 contacts: (4, 4), (4, 4), (4, 1), (4, 2), (4, 4),
+    # (4, 0). pᵢ − 2.5 = 1.5, 1.5, −1.5, −0.5, 1.5, −2.5; Σ squares 15.5; v = 15.5 / (6·5·16)
+    # = 0.0322917; z·√v = 0.352204 → [0.272797, 0.977203]. Counted as 24 independent answers
+    # the Wilson interval [0.4271, 0.7884] would lie wholly below a target of 85 %.
+    sums = ClusterSums.of([(4, 4), (4, 4), (4, 1), (4, 2), (4, 4), (4, 0)])
+    figure = pooled_share(sums).against(0.85)
+    assert (figure.value, figure.n) == (0.625, 6)
+    assert figure.interval.low == pytest.approx(0.272797, abs=1e-6)
+    assert figure.interval.high == pytest.approx(0.977203, abs=1e-6)
+    assert figure.small_sample and figure.meets_target is False
+    assert not figure.significantly_worse and not figure.significantly_below_target
+    assert wilson_interval(15, 24).high == pytest.approx(0.7884, abs=1e-4)
+
+
+def test_pooled_share_is_the_wilson_share_when_every_contact_has_one_answer():
+    sums = ClusterSums.of([(1, 1)] * 7 + [(1, 0)] * 3)
+    assert pooled_share(sums) == Estimate(0.7, 10, wilson_interval(7, 10))
+    assert pooled_share(ClusterSums.of([(1, 0)])) == Estimate(0.0, 1, wilson_interval(0, 1))
+
+
+def test_pooled_share_is_clipped_to_0_to_1_and_has_edges():
+    # (4, 4) × 3, (4, 3), (1, 1): R = 16/17 = 0.941176, v = 0.0032627, z·√v = 0.111952
+    # → [0.829224, 1.053129] → upper end 1
+    estimate = pooled_share(ClusterSums.of([(4, 4), (4, 4), (4, 4), (4, 3), (1, 1)]))
+    assert estimate.interval.low == pytest.approx(0.829224, abs=1e-6)
+    assert estimate.interval.high == 1.0
+    assert pooled_share(ClusterSums(0, 0, 0, 0, 0, 0)) is None
+    # one contact with several answers: no spread between contacts, no interval
+    assert pooled_share(ClusterSums.of([(3, 2)])) == Estimate(2 / 3, 1, None)
+    with pytest.raises(ValueError):
+        ClusterSums(2, 1, 0, 1, 0, 0)  # fewer answers than contacts
+    with pytest.raises(ValueError):
+        ClusterSums(1, 2, 3, 4, 9, 6)  # more passes than answers
+
+
+def test_newcombe_from_intervals_is_newcombe_with_wilson_intervals():
+    # published example (Newcombe 1998, 56/70 − 48/80): [0.0524, 0.3339]
+    interval = newcombe_from_intervals(
+        56 / 70, wilson_interval(56, 70), 48 / 80, wilson_interval(48, 80)
+    )
+    assert interval.low == pytest.approx(0.0524, abs=1e-4)
+    assert interval.high == pytest.approx(0.3339, abs=1e-4)
+    assert newcombe_from_intervals(0.5, None, 0.4, Interval(0.3, 0.5)) is None
+    # with a clustered interval: 0.625 [0.272797, 0.977203] − 0.95 [0.8, 1.0]: d = −0.325,
+    # δ = √(0.352203² + 0.05²) = 0.355734, ε = √(0.352203² + 0.15²) = 0.382815
+    # → [−0.680734, 0.057815]: contains 0, no difference
+    clustered = newcombe_from_intervals(
+        0.625, Interval(0.272797, 0.977203), 0.95, Interval(0.8, 1.0)
+    )
+    assert clustered.low == pytest.approx(-0.680734, abs=1e-5)
+    assert clustered.high == pytest.approx(0.057815, abs=1e-5)
+    assert not differs(clustered)
+
+
+# --- verdicts: how a figure stands against its target ---------------------------------------------
+
+
+def test_verdict_vocabulary():
+    # 31/39 = 79.5 % against 80 %: Wilson [0.6447, 0.8922] reaches the target → misses, within
+    # the noise; 20/39 (high 0.6613) is significantly worse; 36/40 (low 0.7695) against 0.7
+    # significantly better; 32/40 = 0.8 meets 0.7 (low 0.6518 < 0.7)
+    assert Figure(31 / 39, 39, wilson_interval(31, 39), 0.8).verdict is Verdict.MISSES
+    assert Figure(20 / 39, 39, wilson_interval(20, 39), 0.8).verdict is Verdict.SIGNIFICANTLY_WORSE
+    assert Figure(0.9, 40, wilson_interval(36, 40), 0.7).verdict is Verdict.SIGNIFICANTLY_BETTER
+    assert Figure(0.8, 40, wilson_interval(32, 40), 0.7).verdict is Verdict.MEETS
+    assert Figure(0.8, 40, wilson_interval(32, 40), None).verdict is Verdict.NO_TARGET
+    # lower is better: an FRT mean wholly above its ceiling is worse, wholly below it better
+    slow = Figure(5400.0, 40, Interval(4000.0, 6800.0), 3600.0, higher_is_better=False)
+    assert slow.verdict is Verdict.SIGNIFICANTLY_WORSE
+    fast = Figure(1200.0, 40, Interval(900.0, 1500.0), 3600.0, higher_is_better=False)
+    assert fast.verdict is Verdict.SIGNIFICANTLY_BETTER
+    # a median has no interval: it meets or misses, never significantly
+    assert Figure(5400.0, 40, None, 3600.0, higher_is_better=False).verdict is Verdict.MISSES
+
+
+def test_verdict_of_a_stored_figure_reads_its_verdict_or_its_flags():
+    assert verdict_of({"verdict": "misses"}) is Verdict.MISSES
+    # a snapshot stored before verdicts were: the same verdict from its flags
+    old = {
+        "target": 3600.0,
+        "meets_target": False,
+        "higher_is_better": False,
+        "significantly_above_target": True,
+        "significantly_below_target": False,
+    }
+    assert verdict_of(old) is Verdict.SIGNIFICANTLY_WORSE
+    assert verdict_of({**old, "significantly_above_target": False}) is Verdict.MISSES
+    assert verdict_of({"target": None, "meets_target": None}) is Verdict.NO_TARGET
+    assert verdict_of(None) is Verdict.NO_TARGET
+    assert verdict(True, True, False) is Verdict.SIGNIFICANTLY_BETTER

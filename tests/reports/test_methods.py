@@ -23,8 +23,8 @@ from audits.models import (
 )
 from qcrm.extensions import db
 from qcrm.models import Channel, ChannelType
-from qcrm.statistics import Figure, wilson_interval
-from reports.analysis import ItemPassRate, ReportScope, mystery_figures
+from qcrm.statistics import ClusterSums, Figure, wilson_interval
+from reports.analysis import ItemPassRate, ItemPool, ReportScope, mystery_figures
 from reports.methods import (
     Cell,
     CellSource,
@@ -203,16 +203,24 @@ def test_matrix_of_the_fixed_data_set(app, world):
         speed = matrix.cell(QualityDimension.RESPONSIVENESS, T)
         assert speed.source is CellSource.FRT_WITHIN_TARGET
         assert (speed.successes, speed.figure.n, speed.figure.target) == (4, 10, 0.9)
-        # individuality × communication: I1 7/10 (no target) + I2 5/10 (target 0.7) = 12/20;
-        # not every item has a target → no target
+        # individuality × communication: I1 7/10 (no target) + I2 5/10 (target 0.7) = 12/20
+        # answers of n = 10 contacts; not every item has a target → no target.
+        # Per contact (aᵢ, pᵢ): (2,2) (2,1) (2,2) (2,2) (2,0) (2,0) (2,2) (2,1) (2,2) (2,0);
+        # R = 0.6, pᵢ − 0.6·aᵢ = 0.8 (5 times), −0.2 (twice), −1.2 (3 times): squares
+        # 5·0.64 + 2·0.04 + 3·1.44 = 7.6; v = 7.6 / (10·9·2²)
+        # = 0.0211111, z·√v = 0.284776 → [0.315224, 0.884776] (Wilson over 20: [0.3866, 0.7812])
         individual = matrix.cell(IN, C)
         assert individual.source is CellSource.ITEMS
-        assert (individual.successes, individual.figure.n) == (12, 20)
+        assert (individual.successes, individual.answers, individual.figure.n) == (12, 20, 10)
+        assert individual.figure.value == 0.6
         assert individual.figure.target is None
-        assert individual.figure.interval == wilson_interval(12, 20)
-        # process × handling: I3 8/9, target 0.9; competence × handling: I4 6/10, target 0.5
+        assert individual.figure.interval.low == approx4(0.315224)
+        assert individual.figure.interval.high == approx4(0.884776)
+        # process × handling: I3 8/9, target 0.9 (one answer per contact: Wilson);
+        # competence × handling: I4 6/10, target 0.5
         process = matrix.cell(PR, H)
         assert (process.successes, process.figure.n, process.figure.target) == (8, 9, 0.9)
+        assert process.figure.interval == wilson_interval(8, 9)
         competence = matrix.cell(CO, H)
         assert (competence.successes, competence.figure.n, competence.figure.target) == (6, 10, 0.5)
         # nothing else; no survey column
@@ -225,8 +233,14 @@ def test_matrix_of_the_fixed_data_set(app, world):
         }
         assert matrix.columns == (T, C, H)
         assert matrix.rows == tuple(QualityDimension)
-        # overall: 7 + 5 + 8 + 6 = 26 of 10 + 10 + 9 + 10 = 39 scored answers
-        assert (matrix.mystery_overall.successes, matrix.mystery_overall.figure.n) == (26, 39)
+        # overall: 7 + 5 + 8 + 6 = 26 of 10 + 10 + 9 + 10 = 39 scored answers of 10 contacts:
+        # (4,4) (4,2) (4,4) (4,4) (4,0) (4,1) (4,4) (4,3) (4,4) (3,0); R = 2/3; squared
+        # residuals (pᵢ − 2aᵢ/3)² sum to 210/9 = 23.3333; ā = 3.9, n(n − 1)ā² = 1368.9;
+        # v = 0.0170453, z·√v = 0.255889 → [0.410778, 0.922556]
+        overall = matrix.mystery_overall
+        assert (overall.successes, overall.answers, overall.figure.n) == (26, 39, 10)
+        assert overall.figure.interval.low == approx4(0.410778)
+        assert overall.figure.interval.high == approx4(0.922556)
         # one method only: warned
         assert matrix.methods_used == (Method.MYSTERY_MONITORING,)
         assert matrix.too_few_methods
@@ -258,19 +272,89 @@ def test_pooled_target_is_weighted_by_answers(app, world):
             # transaction items on reachability give way to the answer rate
             _item(3, MethodDimension.TRANSACTION, R, 1, 10, 0.9),
         )
-        matrix = method_matrix(dataclasses.replace(mystery, item_pass_rates=items), None)
+        # the same answers from 20 contacts with two answers each: 12 pass both, 8 one
+        pools = (
+            ItemPool(handling, PR, ClusterSums.of([(2, 2)] * 12 + [(2, 1)] * 8)),
+            ItemPool(MethodDimension.TRANSACTION, R, ClusterSums.of([(1, 1)] + [(1, 0)] * 9)),
+        )
+        replaced = dataclasses.replace(mystery, item_pass_rates=items, item_pools=pools)
+        matrix = method_matrix(replaced, None)
         cell = matrix.cell(PR, H)
         # (27 + 5) / 40 = 0.8; target (0.9 × 30 + 0.5 × 10) / 40 = 32 / 40 = 0.8
-        assert (cell.successes, cell.figure.n) == (32, 40)
+        assert (cell.successes, cell.answers, cell.figure.n) == (32, 40, 20)
         assert cell.figure.target == pytest.approx(0.8)
         assert cell.figure.meets_target
         assert cell.item_ids == (1, 2)
         assert matrix.cell(R, T).source is CellSource.ANSWER_RATE
         # without sent inquiries the transaction items fill the reachability cell
         nothing = dataclasses.replace(
-            mystery, answer_rate=None, frt_within_target=None, item_pass_rates=items
+            replaced, answer_rate=None, frt_within_target=None, item_pass_rates=items
         )
         assert method_matrix(nothing, None).cell(R, T).source is CellSource.ITEMS
+
+
+# --- pooled shares count contacts, not answers ----------------------------------------------------
+
+
+def _individuality_items(world, view: MethodDimension, target: float | None) -> list:
+    items = [
+        ScorecardItem(
+            version_id=world.version.id,
+            position=10 + index + (0 if view is MethodDimension.COMMUNICATION else 4),
+            method_dimension=view,
+            quality_dimension=IN,
+            text=f"{view.value} {index}",
+            item_type=ItemType.YES_NO,
+            target_pass_rate=target,
+        )
+        for index in range(4)
+    ]
+    db.session.add_all(items)
+    db.session.flush()
+    return items
+
+
+def test_six_contacts_with_four_items_are_six_cases(app, world):
+    with app.app_context():
+        communication = _individuality_items(world, MethodDimension.COMMUNICATION, 0.85)
+        handling = _individuality_items(world, MethodDimension.HANDLING, None)
+        build = Builder(world, communication + handling)
+        wave = db.session.get(Wave, world.wave_a.id)
+        channel = db.session.get(Channel, world.channel_a.id)
+        scenario = db.session.get(Scenario, world.scenario.id)
+        # per contact: passes of the 4 communication items, of the 4 handling items
+        passes = [(4, 4), (4, 4), (1, 4), (2, 4), (4, 4), (0, 3)]
+        for number, (spoken, handled) in enumerate(passes):
+            answers = tuple([1] * spoken + [0] * (4 - spoken) + [1] * handled + [0] * (4 - handled))
+            build.contact(
+                wave, channel, scenario, day=number % 5, band=HourBand.MORNING,
+                status=InquiryStatus.ANSWERED, frt=(600, 600), solved=True,
+                scores=(None, None, None, None), answers=answers,
+            )  # fmt: skip
+        db.session.commit()
+        matrix = method_matrix(
+            mystery_figures(ReportScope(world.client_a.id, wave_ids=(world.wave_a.id,))), None
+        )
+        # communication: 15 of 24 answers = 62.5 %, n = 6 contacts; clustered interval
+        # (test_statistics: pᵢ − 2.5 → Σ squares 15.5, v = 15.5/480) [0.272797, 0.977203]
+        # contains the target 0.85 — as 24 independent answers Wilson [0.4271, 0.7884] did not
+        spoken = matrix.cell(IN, C)
+        assert (spoken.successes, spoken.answers, spoken.figure.n) == (15, 24, 6)
+        assert spoken.figure.value == 0.625 and spoken.figure.target == 0.85
+        assert spoken.figure.interval.low == approx4(0.272797)
+        assert spoken.figure.interval.high == approx4(0.977203)
+        assert spoken.figure.small_sample
+        assert not spoken.figure.significantly_worse
+        # handling: 23 of 24; pᵢ − 23/6 = 1/6 (5 times), −5/6: Σ squares 5/6, v = (5/6) / 480
+        # = 0.0017361, z·√v = 0.081665 → [0.876668, 1.040 → 1]
+        handled = matrix.cell(IN, H)
+        assert (handled.successes, handled.answers, handled.figure.n) == (23, 24, 6)
+        assert handled.figure.interval.low == approx4(0.876668)
+        assert handled.figure.interval.high == 1.0
+        # Newcombe from the two clustered intervals: d = −0.333333, ε = √(0.352203² + 0.081665²)
+        # = 0.361547 → upper end 0.028214 > 0: no disagreement (over answers it would be one:
+        # Wilson 15/24 and 23/24 give the upper end −0.1041)
+        assert method_disagreements(matrix) == []
 
 
 # --- a planted disagreement -----------------------------------------------------------------------

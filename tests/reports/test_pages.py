@@ -130,7 +130,10 @@ def test_the_matrix_and_the_methods_used_are_shown(app, client, world):
     login(client, world.manager)
     html = client.get(f"/reports/{report_id}").get_data(as_text=True)
     matrix = text_of(html, "matrix")
-    assert "Reachability 70.0% (n = 10) 39.7% – 89.2% Target: 80.0% misses" in matrix
+    assert (
+        "Reachability 70.0% (n = 10 contacts) 39.7% – 89.2% Target: 80.0% misses, not significant"
+        in matrix
+    )
     assert "Mystery contacts: transaction" in matrix
     assert "Mystery monitoring" in text_of(html, "methods-used")
     assert "at least three methods" in text_of(html, "too-few-methods")

@@ -114,8 +114,12 @@ def test_the_pdf_prints_the_snapshots_figures_with_n_interval_and_target(app, wo
     # the answer rate's row: value (small sample), n, interval, target
     row = f"Answer rate {expected[0]}* {rate['n']} {expected[1]} to {expected[2]} {expected[3]}"
     assert row in summary
+    # 7/10 against 0.8 misses within the noise: said in the table's one vocabulary
+    assert f"{row} misses, not significant" in summary
     assert all(value in text for value in expected)
     assert "Fewer than three methods were used" in text
+    # the matrix says what its n counts: contacts, not answers (individuality: 10 contacts)
+    assert "n = 10 contacts · Target none" in text
     assert "Methods used: Mystery monitoring, Customer satisfaction survey." in text
 
 

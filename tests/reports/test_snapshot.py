@@ -35,6 +35,15 @@ def test_the_snapshot_is_plain_json_with_the_analysis_figures(app, world):
     assert snapshot["mystery"]["counts"]["sent"] == 10
     assert scope_from_json(snapshot["scope"]) == scope
     assert snapshot["generated_at"] == "2030-02-01T09:00:00+00:00"
+    # a pooled share is published with n = contacts and its contact-clustered interval
+    # (test_methods: 12 of 20 answers from 10 contacts, [0.315224, 0.884776])
+    (individual,) = [c for c in snapshot["matrix"]["cells"] if c["dimension"] == "individuality"]
+    assert (individual["successes"], individual["answers"]) == (12, 20)
+    assert individual["figure"]["n"] == 10 and individual["figure"]["small_sample"] is True
+    assert round(individual["figure"]["low"], 6) == 0.315224
+    assert round(individual["figure"]["high"], 6) == 0.884776
+    overall = snapshot["matrix"]["mystery_overall"]
+    assert (overall["successes"], overall["answers"], overall["figure"]["n"]) == (26, 39, 10)
 
 
 def test_a_stored_finding_reads_back_to_the_same_sentence(app, world):

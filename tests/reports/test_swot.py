@@ -11,8 +11,10 @@ from flask_babel import force_locale
 
 from audits.models import HourBand, QualityDimension
 from qcrm.models import ChannelType
-from qcrm.statistics import Figure, Interval, newcombe_difference, wilson_interval
+from qcrm.statistics import Figure, Interval, Verdict, newcombe_difference, wilson_interval
+from qcrm.verdicts import verdict_label
 from reports.analysis import Change, GroupFigures, ReportScope, mystery_figures
+from reports.dashboard import figure_row
 from reports.methods import (
     Cell,
     CellSource,
@@ -22,6 +24,7 @@ from reports.methods import (
     method_matrix,
     survey_figures,
 )
+from reports.snapshot import to_json
 from reports.swot import (
     ChannelFacts,
     Finding,
@@ -85,23 +88,50 @@ def test_strength_above_target():
 
 
 def test_weakness_below_target():
-    # 0.6 on 40 against 0.7: misses the target, interval [0.4464, 0.7346] not wholly below
-    finding = weakness_below_target(measure(share(24, 40, 0.7)))
+    # 0.4 on 40: significantly below (Wilson high 0.5540 < 0.7) → weakness
+    finding = weakness_below_target(measure(share(16, 40, 0.7)))
     assert finding.quadrant is Quadrant.WEAKNESS and finding.rule is Rule.WEAKNESS_BELOW_TARGET
-    assert (finding.figure, finding.n, finding.target) == (0.6, 40, 0.7)
-    assert finding.params["significant"] is False
-    # 0.4 on 40: significantly below (Wilson high 0.5540 < 0.7)
-    assert weakness_below_target(measure(share(16, 40, 0.7))).params["significant"] is True
+    assert (finding.figure, finding.n, finding.target) == (0.4, 40, 0.7)
+    assert finding.interval == pytest.approx((0.2635, 0.5540), abs=5e-5)
+    # 0.6 on 40 against 0.7 misses the target, but within the noise (interval [0.4464, 0.7346]
+    # reaches it): the same bar as a strength, so no weakness
+    assert share(24, 40, 0.7).verdict is Verdict.MISSES
+    assert weakness_below_target(measure(share(24, 40, 0.7))) is None
     # meets the target, or has none → nothing
     assert weakness_below_target(measure(share(28, 40, 0.7))) is None
     assert weakness_below_target(measure(share(16, 40, None))) is None
     # small sample: 2/20 is far below, but n < 30
     assert weakness_below_target(measure(share(2, 20, 0.7))) is None
-    # lower is better: an FRT median of 90 min against 60 min on 40 answered inquiries
+    # lower is better: an FRT median of 90 min against 60 min has no interval, so it is never
+    # significant; a mean whose whole interval lies above the ceiling is a weakness
     slow = Figure(5400.0, 40, None, 3600.0, higher_is_better=False)
-    finding = weakness_below_target(measure(slow, Unit.SECONDS))
+    assert weakness_below_target(measure(slow, Unit.SECONDS)) is None
+    slow_mean = dataclasses.replace(slow, interval=Interval(4000, 6800))
+    finding = weakness_below_target(measure(slow_mean, Unit.SECONDS))
     assert finding.figure == 5400.0 and finding.higher_is_better is False
-    assert weakness_below_target(measure(dataclasses.replace(slow, value=3000.0))) is None
+    quick = dataclasses.replace(slow_mean, value=3000.0, interval=Interval(2000, 4000))
+    assert weakness_below_target(measure(quick, Unit.SECONDS)) is None
+
+
+def test_a_csat_just_under_its_target_is_no_weakness_but_misses_not_significant(app):
+    # CSAT 31/39 = 79.5 % against 80 %: Wilson [0.6447, 0.8922] reaches the target
+    near = Measure(Subject.CSAT, share(31, 39, 0.8), Unit.SHARE, {}, LINK)
+    assert near.figure.verdict is Verdict.MISSES
+    assert weakness_below_target(near) is None and strength_above_target(near) is None
+    # 20/39 = 51.3 % on 39 ≥ 30 cases: Wilson high 0.6613 < 0.8 → significantly below, weakness
+    far = Measure(Subject.CSAT, share(20, 39, 0.8), Unit.SHARE, {}, LINK)
+    assert far.figure.verdict is Verdict.SIGNIFICANTLY_WORSE
+    assert weakness_below_target(far).figure == pytest.approx(20 / 39)
+    # the tables write the verdict in one vocabulary, in both languages
+    with app.test_request_context():
+        for language, near_label, far_label in (
+            ("en", "misses, not significant", "significantly worse than the target"),
+            ("de", "verfehlt, nicht signifikant", "signifikant schlechter als der Zielwert"),
+        ):
+            with force_locale(language):
+                row = figure_row("csat", "CSAT", to_json(near.figure), Unit.SHARE)
+                assert verdict_label(row.verdict) == near_label
+                assert verdict_label(far.figure.verdict) == far_label
 
 
 # --- trends ---------------------------------------------------------------------------------------
@@ -318,9 +348,7 @@ def test_swot_of_a_planted_disagreement(app, world):
         assert (disagreement.figure, disagreement.params["second_figure"]) == (0.9, 0.4)
         # survey CSAT 16/40 = 0.4 against 0.8, n = 40: a significant weakness
         csat = [f for f in result.weaknesses if f.subject is Subject.CSAT]
-        assert [(f.figure, f.n, f.target, f.params["significant"]) for f in csat] == [
-            (0.4, 40, 0.8, True)
-        ]
+        assert [(f.figure, f.n, f.target) for f in csat] == [(0.4, 40, 0.8)]
         assert csat[0].link["survey_ids"] == [world.survey_a.id]
 
         equal = _plant_equal(app, world)

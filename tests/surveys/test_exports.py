@@ -71,12 +71,20 @@ def test_results_csv_has_the_figures_of_the_page(app, client, fixed):
     rows = read_csv(response)
     assert rows[0][:3] == ["Section", "Figure", "Question no."]
     csat = figure_row(rows, "Question", "CSAT (share of 4–5)", "Wie zufrieden waren Sie?")
-    # value, n, low, high, target, meets, small sample (hand values in test_results.py)
-    assert csat[6:] == ["0.75", "12", "0.4676946651", "0.9110583316", "0.8", "no", "yes"]
+    # value, n, low, high, target, verdict, small sample (hand values in test_results.py)
+    assert csat[6:] == [
+        "0.75",
+        "12",
+        "0.4676946651",
+        "0.9110583316",
+        "0.8",
+        "misses, not significant",
+        "yes",
+    ]
     nps = figure_row(rows, "Question", "NPS")
     assert nps[6:8] == ["16.6666666667", "12"] and nps[8].startswith("-28.557")
     ces = figure_row(rows, "Question", "CES (mean)")
-    assert ces[6:12] == ["5.5", "12", "4.58125695", "6.41874305", "5.5", "yes"]
+    assert ces[6:12] == ["5.5", "12", "4.58125695", "6.41874305", "5.5", "meets the target"]
     rate = figure_row(rows, "Survey", "Response rate")
     assert rate[6:8] == ["0.4615384615", "13"]
     assert figure_row(rows, "Survey", "Delivered")[5] == "13"
@@ -107,12 +115,12 @@ def test_results_xlsx_has_numbers_as_numbers(app, client, fixed):
     csat = figure_row(rows, "Question", "CSAT (share of 4–5)", "Wie zufrieden waren Sie?")
     assert csat[6] == 0.75 and csat[7] == 12
     assert csat[8] == pytest.approx(0.4677, abs=1e-4) and csat[9] == pytest.approx(0.9111, abs=1e-4)
-    assert csat[10] == 0.8 and csat[11] is False and csat[12] is True
+    assert csat[10] == 0.8 and csat[11] == "misses, not significant" and csat[12] is True
     nps = figure_row(rows, "Question", "NPS")
     assert nps[6] == pytest.approx(16.6667, abs=1e-4)
     assert nps[8] == pytest.approx(-28.5575, abs=1e-3)
     ces = figure_row(rows, "Question", "CES (mean)")
-    assert (ces[6], ces[11]) == (5.5, True)
+    assert (ces[6], ces[11]) == (5.5, "meets the target")
 
 
 def test_answers_csv_one_row_per_response_and_safe_text(app, client, fixed):

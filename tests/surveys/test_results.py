@@ -28,6 +28,9 @@ from tests.surveys.results_helpers import (
     FIXED,
     HYPERLINK,
     INVITATIONS,
+    JAN7,
+    PUB,
+    A,
     add_fixed_responses,
     add_invitations,
 )
@@ -110,6 +113,36 @@ def test_headline_ces_mean_meets_its_target_at_equality(app, fixed):
     assert ces.interval.low == approx(5.5 - half) == approx(4.5813)
     assert ces.interval.high == approx(5.5 + half) == approx(6.4187)
     assert not ces.significantly_better and not ces.significantly_worse
+
+
+#: Three responses near the top of every scale: csat 5, 5, 1; ces 7, 7, 6; rating 10, 10, 9.
+NEAR_THE_ENDS = (
+    (5, 10, 7, 10, 0, (), None, A, JAN7, PUB),
+    (5, 10, 7, 10, 0, (), None, A, JAN7, PUB),
+    (1, 9, 6, 9, 0, (), None, A, JAN7, PUB),
+)
+T2 = 4.302653  # t_{0.975, 2}
+
+
+def test_mean_intervals_are_clipped_to_their_scales(app, world):
+    with app.app_context():
+        add_fixed_responses(world.survey_a.id, world.channel_a.id, NEAR_THE_ENDS)
+        results = results_of(world)
+    assert results.enough
+    # CSAT 5, 5, 1: mean 11/3, s² = 16/3, se = 4/3; 11/3 ± 4.302653 · 4/3 = [−2.07, 9.40] → 1–5
+    csat_mean = results.headline.csat_mean
+    assert csat_mean.value == approx(11 / 3)
+    assert (csat_mean.interval.low, csat_mean.interval.high) == (1.0, 5.0)
+    # CES 7, 7, 6: mean 20/3, s² = 1/3, se = 1/3; 20/3 ± 4.302653/3 = [5.232449, 8.100884] → ≤ 7
+    ces = results.headline.ces
+    assert ces.interval.low == approx(20 / 3 - T2 / 3) == approx(5.232449)
+    assert ces.interval.high == 7.0
+    # rating 1–10: 10, 10, 9 → 29/3 ± 4.302653/3 = [8.232449, 11.100884] → ≤ 10
+    rating = next(q for q in results.questions if q.kind is QuestionKind.RATING)
+    assert rating.mean.interval.low == approx(8.232449)
+    assert rating.mean.interval.high == 10.0
+    by_channel = next(g for g in results.by_channel if g.channel_id == world.channel_a.id)
+    assert by_channel.headline.ces.interval.high == 7.0
 
 
 def test_invitation_counts_and_response_rate(app, fixed):
@@ -337,7 +370,11 @@ def test_results_page_shows_the_figures_to_an_executive(app, client, fixed):
     assert "5.50" in page and "4.58" in page and "6.42" in page  # CES
     assert "Promoters 5 (41.7 %), passives 4 (33.3 %), detractors 3 (25.0 %)" in page
     assert "46.2 %" in page  # response rate 6/13
-    assert "small sample" in page and "meets" in page and "misses" in page
+    assert "small sample" in page
+    # CSAT 0.75 against 0.8 and NPS 16.7 against 20 miss within the noise (headline and question
+    # sections); CES 5.5 meets its target
+    assert page.count('data-verdict="misses">misses, not significant<') == 4
+    assert 'data-verdict="meets">meets the target<' in page
     # verbatims are escaped
     assert "Sehr &lt;b&gt;gut&lt;/b&gt; &amp; schnell" in page and "<b>gut</b>" not in page
     assert 'style="' not in page
@@ -352,6 +389,7 @@ def test_results_page_in_german_number_format(app, client, fixed):
     )
     page = response.get_data(as_text=True)
     assert "75,0 %" in page and "16,7" in page and "5,50" in page
+    assert "verfehlt, nicht signifikant" in page and "erreicht den Zielwert" in page
     assert "/export/answers.csv" in page
 
 
