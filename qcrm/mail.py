@@ -9,6 +9,7 @@ Each send first claims its row with a conditional update, so two processes never
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -17,12 +18,13 @@ from email.utils import make_msgid
 
 from flask import current_app
 from sqlalchemy import event, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from qcrm.db import utcnow
 from qcrm.extensions import db
 from qcrm.models import MailStatus, OutboxMail
 
+log = logging.getLogger(__name__)
 _PENDING_KEY = "qcrm_outbox_pending"
 #: Waiting times before the 2nd, 3rd, … attempt; after the last one a mail stays failed.
 RETRY_DELAYS = (
@@ -77,14 +79,33 @@ def queue_mail(
 
 @event.listens_for(db.session, "after_commit")
 def _send_after_commit(session: Session) -> None:
+    """Send the mails of a committed transaction, but only once the OUTER one committed.
+
+    SQLAlchemy fires ``after_commit`` for a released SAVEPOINT too (``begin_nested``); sending
+    then would read rows the outer transaction has not committed, and on SQLite wait for that
+    transaction's own write lock. The commit has happened when this runs, so a failure to send
+    now is only logged: the rows stay in the outbox and ``deliver_due`` sends them.
+    """
+    if session.in_nested_transaction():
+        return
     pending = session.info.pop(_PENDING_KEY, [])
-    if pending:
+    if not pending:
+        return
+    try:
         deliver(pending)
+    except Exception:
+        log.exception("mails %s not sent after commit; the outbox job retries them", pending)
 
 
-@event.listens_for(db.session, "after_rollback")
-def _forget_after_rollback(session: Session) -> None:
-    session.info.pop(_PENDING_KEY, None)
+@event.listens_for(db.session, "after_transaction_end")
+def _forget_at_the_end(session: Session, transaction: SessionTransaction) -> None:
+    """A rolled-back outer transaction leaves no mails to send.
+
+    A savepoint's end changes nothing: the ids of mails it rolled back no longer exist, and
+    claiming them in ``deliver`` simply finds no row.
+    """
+    if transaction.parent is None:
+        session.info.pop(_PENDING_KEY, None)
 
 
 def deliver(mail_ids: list[int]) -> int:
@@ -152,7 +173,7 @@ def _deliver_one(session: Session, mail_id: int, now: dt.datetime | None = None)
         mail.last_error = f"{type(error).__name__}: {error}"[:2000]
         delay = RETRY_DELAYS[min(mail.attempts - 1, len(RETRY_DELAYS) - 1)]
         mail.next_attempt_at = utcnow() + delay
-        current_app.logger.warning("mail %s to %s failed: %s", mail.id, mail.recipient, error)
+        log.warning("mail %s to %s failed: %s", mail.id, mail.recipient, error)
         session.commit()
         return 0
     mail.status = MailStatus.SENT

@@ -64,18 +64,36 @@ def beat(now: dt.datetime, worker: str) -> None:
 
 
 def run_job(app: Flask, job: Job, worker: str, now: dt.datetime | None = None) -> bool:
-    """Run one job in its own app context; a failure is logged and recorded, never raised."""
-    with app.app_context():
-        try:
-            job.run(now or utcnow(), worker)
-            return True
-        except Exception as error:
-            db.session.rollback()
-            log.exception("scheduler job %s failed", job.name)
-            _record_failure(worker, f"{job.name}: {type(error).__name__}: {error}")
-            return False
-        finally:
-            db.session.remove()
+    """Run one job in its own app context; a failure is logged and recorded, never raised.
+
+    A failed job may leave its session where even ``rollback()`` raises (an error inside a
+    commit hook does that), so the failure is recorded in a fresh session.
+    """
+    try:
+        with app.app_context():
+            try:
+                job.run(now or utcnow(), worker)
+                return True
+            except Exception as error:
+                log.exception("scheduler job %s failed", job.name)
+                _discard_session()
+                _record_failure(worker, f"{job.name}: {type(error).__name__}: {error}")
+                return False
+            finally:
+                _discard_session()
+    except Exception:  # e.g. the app context itself cannot be set up or torn down
+        log.exception("scheduler job %s could not be run", job.name)
+        return False
+
+
+def _discard_session() -> None:
+    """Roll back and drop the job's session, whatever state it was left in."""
+    try:
+        db.session.rollback()
+    except Exception:
+        log.exception("the scheduler job's session could not be rolled back; it is discarded")
+    finally:
+        db.session.remove()
 
 
 def _record_failure(worker: str, message: str) -> None:
@@ -87,12 +105,12 @@ def _record_failure(worker: str, message: str) -> None:
         )
         db.session.commit()
     except SQLAlchemyError:
-        db.session.rollback()
+        _discard_session()
         log.exception("could not record the failure of worker %s", worker)
 
 
 def run_once(app: Flask, worker: str | None = None, now: dt.datetime | None = None) -> int:
-    """Run every job once, in order; returns how many failed."""
+    """Run every job once, in order; returns how many failed. Never raises."""
     worker = worker or worker_name()
     return sum(not run_job(app, job, worker, now) for job in app.extensions.get(JOBS_KEY, []))
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 
+import sqlalchemy as sa
 import time_machine
+from sqlalchemy import select
 
 from audits import contact_logs, dispatch
 from audits.models import AttemptState, Inquiry, InquiryAttempt, InquiryStatus, Wave, WaveStatus
 from qcrm import scheduler
 from qcrm.db import utcnow
 from qcrm.extensions import db
-from qcrm.models import SchedulerHeartbeat
+from qcrm.models import MailStatus, OutboxMail, SchedulerHeartbeat
 from tests.conftest import free_port
 
 PLANNED = dt.datetime(2030, 1, 7, 9, 30, tzinfo=dt.UTC)  # the world's inquiries
@@ -236,3 +238,47 @@ def test_testers_calendar_feed_lists_their_open_inquiries_and_can_be_revoked(app
     assert events[0].decoded("dtstart") == PLANNED
     client.post("/audits/my-inquiries/calendar/revoke")
     assert anonymous.get(url).status_code == 404
+
+
+def _both_sent(app, world, **wave_settings) -> None:
+    """Wave A running, both of its inquiries due and logged as sent by their testers."""
+    _start_wave(app, world, auto_send_email=False, **wave_settings)
+    with app.app_context(), time_machine.travel(PLANNED, tick=False):
+        dispatch.make_inquiries_due(PLANNED)
+        for name in ("inquiry_a", "inquiry_other"):
+            inquiry = _inquiry(world, name)
+            contact_logs.record_sent(inquiry, inquiry.tester, 1, PLANNED)
+
+
+def test_the_second_attempt_job_finishes_through_run_once_and_mails_every_tester(
+    make_app, world, mailbox
+):
+    # A short busy timeout: a job waiting for its own write lock fails in a second, not in 15.
+    app = make_app(SQLITE_BUSY_TIMEOUT=1)
+    _both_sent(app, world, answer_timeouts={"email": 72}, second_attempt_after_hours=24)
+    mailbox.clear()
+    assert scheduler.run_once(app, worker="host:3", now=PLANNED + dt.timedelta(hours=24)) == 0
+    with app.app_context():
+        assert [a.number for a in _inquiry(world).attempts] == [1, 2]
+        assert [a.number for a in _inquiry(world, "inquiry_other").attempts] == [1, 2]
+        assert db.session.get(SchedulerHeartbeat, "host:3").last_error is None
+        assert db.session.scalars(select(OutboxMail.status)).all() == [MailStatus.SENT] * 4
+    second = sorted(m["To"] for m in mailbox if "Zweiter Versuch" in m["Subject"])
+    assert second == ["other_tester@qcrm.example", "tester@qcrm.example"]
+
+
+def test_a_job_that_leaves_its_session_broken_is_recorded_and_run_once_does_not_raise(app, world):
+    def breaks_its_session(now, worker):
+        def hook_fails(session):
+            raise RuntimeError("hook failed")
+
+        # An error in a commit hook leaves the session where even rollback() raises.
+        sa.event.listen(db.session, "after_commit", hook_fails, once=True)
+        with db.session.begin_nested():
+            pass
+
+    app.extensions["qcrm_scheduler_jobs"].append(scheduler.Job("breaks", breaks_its_session, 30))
+    assert scheduler.run_once(app, worker="host:4") == 1
+    with app.app_context():
+        heartbeat = db.session.get(SchedulerHeartbeat, "host:4")
+        assert heartbeat.last_error == "breaks: RuntimeError: hook failed"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
+from sqlalchemy import select
+
 from qcrm import mail
 from qcrm.db import utcnow
 from qcrm.extensions import db
@@ -155,3 +157,30 @@ def test_api_messages_follow_the_token_users_language(app, world):
     )
     assert response.status_code == 422
     assert response.json["errors"][0]["message"] == "Es gibt bereits einen Kunden mit diesem Namen."
+
+
+def test_a_savepoint_sends_nothing_and_the_outer_commit_sends_every_mail(make_app, mailbox):
+    # SQLite takes its write lock at BEGIN: a send while the outer transaction still runs would
+    # wait for that lock (here at most a second) and fail with "database is locked".
+    app = make_app(SQLITE_BUSY_TIMEOUT=1)
+    with app.app_context():
+        first = mail.queue_mail("erste@example.com", "Eins", "Hallo").id
+        with db.session.begin_nested():
+            second = mail.queue_mail("zweite@example.com", "Zwei", "Hallo").id
+        assert mailbox == []  # releasing the savepoint commits nothing yet
+        db.session.commit()
+        statuses = dict(db.session.execute(select(OutboxMail.id, OutboxMail.status)).all())
+    assert statuses == {first: MailStatus.SENT, second: MailStatus.SENT}
+    assert sorted(m["To"] for m in mailbox) == ["erste@example.com", "zweite@example.com"]
+
+
+def test_a_rolled_back_savepoint_keeps_the_outer_transactions_mails(app, mailbox):
+    with app.app_context():
+        kept = mail.queue_mail("bleibt@example.com", "Bleibt", "Hallo").id
+        savepoint = db.session.begin_nested()
+        mail.queue_mail("weg@example.com", "Weg", "Hallo")
+        savepoint.rollback()
+        db.session.commit()
+        assert db.session.scalars(select(OutboxMail.id)).all() == [kept]
+        assert db.session.get(OutboxMail, kept).status is MailStatus.SENT
+    assert [m["To"] for m in mailbox] == ["bleibt@example.com"]
