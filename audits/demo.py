@@ -29,6 +29,8 @@ from qcrm.extensions import db
 from qcrm.models import ChannelType, Role, User
 
 DEMO_WAVE = "Servicecheck Stadtwerke Elbtal (demo)"
+#: The closed wave before it, on the same scorecard: the demo report's previous comparable wave.
+DEMO_PREVIOUS_WAVE = "Servicecheck Stadtwerke Elbtal, Vorwelle (demo)"
 TESTERS = [
     ("tester2@demo.q-crm.example", "Jonas Albrecht"),
     ("tester3@demo.q-crm.example", "Mira Schulze"),
@@ -86,12 +88,18 @@ def load_audit_demo(context: DemoContext) -> None:
                 Persona(display_name=name, email=email, phone=phone, social_handles=handles)
             )
     db.session.commit()
+    today = dt.date.today()
+    if db.session.scalar(select(Wave.id).where(Wave.name == DEMO_PREVIOUS_WAVE)) is None:
+        _demo_wave(context, testers, DEMO_PREVIOUS_WAVE, today - dt.timedelta(days=45), closed=True)
     if db.session.scalar(select(Wave.id).where(Wave.name == DEMO_WAVE)) is None:
-        _demo_wave(context, testers)
+        _demo_wave(context, testers, DEMO_WAVE, today - dt.timedelta(days=10), closed=False)
 
 
-def _demo_wave(context: DemoContext, testers: list[User]) -> None:
-    """A running wave that started ten days ago, so part of its schedule lies in the past."""
+def _demo_wave(
+    context: DemoContext, testers: list[User], name: str, start: dt.date, closed: bool
+) -> None:
+    """A wave of 20 days from ``start``: running (started ten days ago, so part of its schedule
+    lies in the past), or closed with every contact logged and approved."""
     client = context.clients["Stadtwerke Elbtal GmbH"]
     channels = [c for c in client.channels if c.type in WAVE_CHANNEL_TYPES]
     scorecard = db.session.scalar(
@@ -102,9 +110,8 @@ def _demo_wave(context: DemoContext, testers: list[User]) -> None:
     ).all()
     if scorecard is None or not scenarios or not channels:
         return
-    start = dt.date.today() - dt.timedelta(days=10)
     wave = Wave(
-        name=DEMO_WAVE,
+        name=name,
         client=client,
         scorecard_version=scorecard.versions[-1],
         status=WaveStatus.DRAFT,
@@ -136,7 +143,10 @@ def _demo_wave(context: DemoContext, testers: list[User]) -> None:
     waves.confirm_schedule(wave)
     wave.status = WaveStatus.RUNNING
     db.session.commit()
-    _log_past_contacts(wave, context.users[Role.MANAGER])
+    _log_past_contacts(wave, context.users[Role.MANAGER], approve_share=1.0 if closed else 0.5)
+    if closed:
+        wave.status, wave.closed_at = WaveStatus.CLOSED, utcnow()
+        db.session.commit()
 
 
 #: Share of inquiries answered at all, and the answer time in hours (log-normal around ~4 h)
@@ -148,9 +158,9 @@ TRANSCRIPTS = {
 }
 
 
-def _log_past_contacts(wave: Wave, manager: User) -> None:
+def _log_past_contacts(wave: Wave, manager: User, approve_share: float) -> None:
     """Contacts planned more than a day ago are logged as testers would: sent, answered or not,
-    the scorecard answered from plausible distributions, submitted, about half approved."""
+    the scorecard answered from plausible distributions, submitted, and that share approved."""
     rng = random.Random(wave.seed)  # noqa: S311 (reproducible demo data, not secrets)
     cutoff = utcnow() - dt.timedelta(days=1)
     inquiries = db.session.scalars(
@@ -202,7 +212,7 @@ def _log_past_contacts(wave: Wave, manager: User) -> None:
             inquiry, tester, _plausible_answers(rng, inquiry, solved), expected_version=None
         )
         contact_logs.submit(inquiry, tester)
-        if rng.random() < 0.5:
+        if rng.random() < approve_share:
             contact_logs.approve(inquiry, manager)
 
 
