@@ -368,6 +368,12 @@ class Inquiry(db.Model):
     first_answer_at: Mapped[dt.datetime | None]
     #: The attempt the first answer replied to (2: answered only at the second attempt).
     answered_attempt: Mapped[int | None]
+    #: The last error a scheduler job hit on this inquiry ("Type: message"), the job, and when.
+    #: The job skips the inquiry and goes on with the others; the wave page lists the problem
+    #: until the same job gets through the inquiry.
+    dispatch_problem: Mapped[str | None] = mapped_column(Text)
+    dispatch_problem_job: Mapped[str | None] = mapped_column(String(40))
+    dispatch_problem_at: Mapped[dt.datetime | None]
 
     wave: Mapped[Wave] = relationship()
     channel: Mapped[Channel] = relationship()
