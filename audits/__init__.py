@@ -35,14 +35,19 @@ def init_app(app: Flask) -> None:
     register_demo_step(app, demo.load_audit_demo)
     every = app.config["SCHEDULER_INTERVAL_SECONDS"]
     register_job(app, "waves", lambda now, worker: dispatch.start_and_close_waves(now), every)
-    register_job(app, "due", lambda now, worker: dispatch.make_inquiries_due(now), every)
-    register_job(app, "send", dispatch.send_automatic_attempts, every)
+    register_job(app, dispatch.DUE_JOB, lambda now, worker: dispatch.make_inquiries_due(now), every)
+    register_job(app, dispatch.SEND_JOB, dispatch.send_automatic_attempts, every)
     register_job(app, "replies", lambda now, w: replies.fetch_replies(app.config, now), every)
     register_job(
-        app, "second attempts", lambda now, w: dispatch.schedule_second_attempts(now), every
+        app,
+        dispatch.SECOND_ATTEMPTS_JOB,
+        lambda now, w: dispatch.schedule_second_attempts(now),
+        every,
     )
-    register_job(app, "overdue", lambda now, worker: dispatch.mark_overdue(now), every)
-    register_job(app, "unanswered", lambda now, worker: dispatch.mark_unanswered(now), every)
+    register_job(app, dispatch.OVERDUE_JOB, lambda now, worker: dispatch.mark_overdue(now), every)
+    register_job(
+        app, dispatch.UNANSWERED_JOB, lambda now, worker: dispatch.mark_unanswered(now), every
+    )
     api = app.extensions["qcrm_api"]
     for blueprint in (
         scenario_api.blp,

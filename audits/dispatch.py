@@ -3,7 +3,9 @@
 The database decides what is due. Every job selects candidate rows, then wins each row with a
 conditional UPDATE (or a unique constraint) before acting on it, so that two scheduler processes
 never act on the same row twice; every step commits on its own, so a crash loses at most the row
-in hand. E-mail attempts are sent under a lease: a process that dies mid-send leaves the attempt
+in hand. Each row is worked in its own transaction (``_each``): a row that raises is rolled back,
+logged and recorded on its inquiry (the wave page lists it), and the job goes on with the others.
+E-mail attempts are sent under a lease: a process that dies mid-send leaves the attempt
 "sending"; when the lease has run out another process takes it over and re-sends it with the
 same Message-ID, so the mailbox and the reply matching still see one message.
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import smtplib
+from collections.abc import Callable, Sequence
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 
@@ -23,7 +26,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import and_, exists, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from audits.models import (
     AttemptState,
@@ -43,6 +46,14 @@ from qcrm.models import ChannelType
 log = logging.getLogger(__name__)
 ACTIVE_WAVES = (WaveStatus.SCHEDULED, WaveStatus.RUNNING)
 BATCH = 200
+#: The scheduler's names of the jobs on inquiries (also recorded with an inquiry's problem).
+DUE_JOB, SEND_JOB, SECOND_ATTEMPTS_JOB, OVERDUE_JOB, UNANSWERED_JOB = (
+    "due",
+    "send",
+    "second attempts",
+    "overdue",
+    "unanswered",
+)
 
 
 def _config(name: str) -> float:
@@ -51,6 +62,68 @@ def _config(name: str) -> float:
 
 def _is_automatic(inquiry: Inquiry) -> bool:
     return inquiry.wave.auto_send_email and inquiry.channel.type is ChannelType.EMAIL
+
+
+def _each(
+    job: str, items: Sequence[tuple[int, int]], now: dt.datetime, work: Callable[[int], int]
+) -> int:
+    """Run ``work`` on each (row id, inquiry id) in turn and add up what it returns.
+
+    ``work`` ends its own transactions. One bad row must not stop the rest: when it raises, its
+    transaction is rolled back, the error is logged and recorded on the inquiry, and the job
+    goes on; the next time the same job gets through that inquiry, the record is cleared.
+    """
+    troubled = _inquiries_with_problems(job, [inquiry_id for _row, inquiry_id in items])
+    done = 0
+    for row_id, inquiry_id in items:
+        try:
+            done += work(row_id)
+        except Exception as error:
+            db.session.rollback()
+            log.exception("scheduler job %s failed on inquiry %s", job, inquiry_id)
+            _record_problem(job, inquiry_id, f"{type(error).__name__}: {error}", now)
+        else:
+            if inquiry_id in troubled:
+                _record_problem(job, inquiry_id, None, now)
+    return done
+
+
+def _inquiries_with_problems(job: str, inquiry_ids: list[int]) -> set[int]:
+    """Which of the inquiries carry a problem of this job (so success needs to clear it)."""
+    found: set[int] = set()
+    for start in range(0, len(inquiry_ids), 1000):
+        found.update(
+            db.session.scalars(
+                select(Inquiry.id).where(
+                    Inquiry.id.in_(inquiry_ids[start : start + 1000]),
+                    Inquiry.dispatch_problem_job == job,
+                )
+            )
+        )
+    db.session.rollback()  # hold no transaction (on SQLite: the write lock) between rows
+    return found
+
+
+def _record_problem(job: str, inquiry_id: int, message: str | None, now: dt.datetime) -> None:
+    """Record (or with ``message`` None clear) the job's problem on the inquiry."""
+    values = (
+        {
+            "dispatch_problem": message[:2000],
+            "dispatch_problem_job": job,
+            "dispatch_problem_at": now,
+        }
+        if message is not None
+        else {"dispatch_problem": None, "dispatch_problem_job": None, "dispatch_problem_at": None}
+    )
+    clearing = [] if message is not None else [Inquiry.dispatch_problem_job == job]
+    try:
+        db.session.execute(
+            update(Inquiry).where(Inquiry.id == inquiry_id, *clearing).values(values)
+        )
+        db.session.commit()
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.exception("could not record the %s problem of inquiry %s", job, inquiry_id)
 
 
 def start_and_close_waves(now: dt.datetime) -> int:
@@ -90,28 +163,29 @@ def make_inquiries_due(now: dt.datetime) -> int:
         .limit(BATCH)
     ).all()
     db.session.rollback()
-    done = 0
-    for inquiry_id in candidates:
-        won = db.session.execute(
-            update(Inquiry)
-            .where(Inquiry.id == inquiry_id, Inquiry.status == InquiryStatus.PLANNED)
-            .values(status=InquiryStatus.DUE, notified_at=now)
-        ).rowcount
-        if not won:
-            db.session.rollback()
-            continue
-        inquiry = db.session.get_one(Inquiry, inquiry_id)
-        automatic = _is_automatic(inquiry)
-        db.session.add(
-            InquiryAttempt(
-                inquiry_id=inquiry.id, number=1, due_at=inquiry.planned_at, automatic=automatic
-            )
+    return _each(DUE_JOB, [(i, i) for i in candidates], now, lambda i: _make_due(i, now))
+
+
+def _make_due(inquiry_id: int, now: dt.datetime) -> int:
+    won = db.session.execute(
+        update(Inquiry)
+        .where(Inquiry.id == inquiry_id, Inquiry.status == InquiryStatus.PLANNED)
+        .values(status=InquiryStatus.DUE, notified_at=now)
+    ).rowcount
+    if not won:
+        db.session.rollback()
+        return 0
+    inquiry = db.session.get_one(Inquiry, inquiry_id)
+    automatic = _is_automatic(inquiry)
+    db.session.add(
+        InquiryAttempt(
+            inquiry_id=inquiry.id, number=1, due_at=inquiry.planned_at, automatic=automatic
         )
-        if not automatic:
-            _notify_tester(inquiry, attempt_number=1)
-        db.session.commit()
-        done += 1
-    return done
+    )
+    if not automatic:
+        _notify_tester(inquiry, attempt_number=1)
+    db.session.commit()
+    return 1
 
 
 def _notify_tester(inquiry: Inquiry, attempt_number: int) -> None:
@@ -144,15 +218,15 @@ def send_automatic_attempts(now: dt.datetime, worker: str) -> int:
         and_(InquiryAttempt.state == AttemptState.PENDING, InquiryAttempt.due_at <= now),
         and_(InquiryAttempt.state == AttemptState.SENDING, InquiryAttempt.lease_until < now),
     )
-    candidates = db.session.scalars(
-        select(InquiryAttempt.id)
+    candidates = db.session.execute(
+        select(InquiryAttempt.id, InquiryAttempt.inquiry_id)
         .where(InquiryAttempt.automatic.is_(True), claimable)
         .order_by(InquiryAttempt.due_at, InquiryAttempt.id)
         .limit(BATCH)
     ).all()
     db.session.rollback()
-    sent = 0
-    for attempt_id in candidates:
+
+    def claim_and_send(attempt_id: int) -> int:
         won = db.session.execute(
             update(InquiryAttempt)
             .where(InquiryAttempt.id == attempt_id, claimable)
@@ -166,9 +240,11 @@ def send_automatic_attempts(now: dt.datetime, worker: str) -> int:
             )
         ).rowcount
         db.session.commit()
-        if won:
-            sent += _send_attempt(attempt_id, worker)
-    return sent
+        # A row that raises from here on keeps its claim until the lease runs out, then it is
+        # taken up again (as after a crash).
+        return _send_attempt(attempt_id, worker) if won else 0
+
+    return _each(SEND_JOB, [tuple(row) for row in candidates], now, claim_and_send)
 
 
 def _new_message_id() -> str:
@@ -234,25 +310,32 @@ def _inquiry_message(inquiry: Inquiry, attempt: InquiryAttempt) -> EmailMessage:
 def mark_overdue(now: dt.datetime) -> int:
     """Due inquiries the tester has not logged as sent within the grace period are overdue."""
     grace = dt.timedelta(minutes=_config("SCHEDULER_OVERDUE_GRACE_MINUTES"))
-    count = db.session.execute(
-        update(Inquiry)
-        .where(
-            Inquiry.status == InquiryStatus.DUE,
-            Inquiry.overdue_at.is_(None),
-            Inquiry.planned_at <= now - grace,
-            ~exists().where(
-                InquiryAttempt.inquiry_id == Inquiry.id, InquiryAttempt.automatic.is_(True)
-            ),
-        )
-        .values(overdue_at=now)
-    ).rowcount
-    db.session.commit()
-    return count
+    overdue = (
+        Inquiry.status == InquiryStatus.DUE,
+        Inquiry.overdue_at.is_(None),
+        Inquiry.planned_at <= now - grace,
+        ~exists().where(
+            InquiryAttempt.inquiry_id == Inquiry.id, InquiryAttempt.automatic.is_(True)
+        ),
+    )
+    candidates = db.session.scalars(
+        select(Inquiry.id).where(*overdue).order_by(Inquiry.id).limit(BATCH * 5)
+    ).all()
+    db.session.rollback()
+
+    def mark(inquiry_id: int) -> int:
+        count = db.session.execute(
+            update(Inquiry).where(Inquiry.id == inquiry_id, *overdue).values(overdue_at=now)
+        ).rowcount
+        db.session.commit()
+        return count
+
+    return _each(OVERDUE_JOB, [(i, i) for i in candidates], now, mark)
 
 
 def _sent_without_answer():
     return (
-        select(Inquiry)
+        select(Inquiry.id)
         .join(Wave, Inquiry.wave_id == Wave.id)
         .where(Inquiry.status == InquiryStatus.SENT, Inquiry.first_answer_at.is_(None))
         .order_by(Inquiry.id)
@@ -268,27 +351,34 @@ def schedule_second_attempts(now: dt.datetime) -> int:
         .where(~exists().where(InquiryAttempt.inquiry_id == Inquiry.id, InquiryAttempt.number == 2))
         .limit(BATCH)
     ).all()
-    created = 0
-    for inquiry in candidates:
-        first = inquiry.attempts[0] if inquiry.attempts else None
-        if first is None or first.sent_at is None:
-            continue
-        if first.sent_at + dt.timedelta(hours=inquiry.wave.second_attempt_after_hours) > now:
-            continue
-        try:
-            with db.session.begin_nested():
-                db.session.add(
-                    InquiryAttempt(
-                        inquiry_id=inquiry.id, number=2, due_at=now, automatic=first.automatic
-                    )
-                )
-        except IntegrityError:
-            continue  # another scheduler created it
-        if not first.automatic:
-            _notify_tester(inquiry, attempt_number=2)
-        created += 1
+    db.session.rollback()
+    return _each(
+        SECOND_ATTEMPTS_JOB, [(i, i) for i in candidates], now, lambda i: _second_attempt(i, now)
+    )
+
+
+def _second_attempt(inquiry_id: int, now: dt.datetime) -> int:
+    inquiry = db.session.get_one(Inquiry, inquiry_id)
+    first = inquiry.attempts[0] if inquiry.attempts else None
+    if (
+        first is None
+        or first.sent_at is None
+        or first.sent_at + dt.timedelta(hours=inquiry.wave.second_attempt_after_hours) > now
+    ):
+        db.session.rollback()
+        return 0
+    db.session.add(
+        InquiryAttempt(inquiry_id=inquiry.id, number=2, due_at=now, automatic=first.automatic)
+    )
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        return 0  # another scheduler created it
+    if not first.automatic:
+        _notify_tester(inquiry, attempt_number=2)
     db.session.commit()
-    return created
+    return 1
 
 
 def answer_deadline(inquiry: Inquiry) -> dt.datetime | None:
@@ -311,19 +401,25 @@ def answer_deadline(inquiry: Inquiry) -> dt.datetime | None:
 def mark_unanswered(now: dt.datetime) -> int:
     """A sent inquiry without an answer when its deadline passes is unanswered: a result."""
     candidates = db.session.scalars(_sent_without_answer().limit(BATCH * 5)).all()
-    marked = 0
-    for inquiry in candidates:
-        deadline = answer_deadline(inquiry)
-        if deadline is None or deadline > now:
-            continue
-        marked += db.session.execute(
-            update(Inquiry)
-            .where(
-                Inquiry.id == inquiry.id,
-                Inquiry.status == InquiryStatus.SENT,
-                Inquiry.first_answer_at.is_(None),
-            )
-            .values(status=InquiryStatus.UNANSWERED)
-        ).rowcount
+    db.session.rollback()
+    return _each(
+        UNANSWERED_JOB, [(i, i) for i in candidates], now, lambda i: _mark_unanswered(i, now)
+    )
+
+
+def _mark_unanswered(inquiry_id: int, now: dt.datetime) -> int:
+    deadline = answer_deadline(db.session.get_one(Inquiry, inquiry_id))
+    if deadline is None or deadline > now:
+        db.session.rollback()
+        return 0
+    marked = db.session.execute(
+        update(Inquiry)
+        .where(
+            Inquiry.id == inquiry_id,
+            Inquiry.status == InquiryStatus.SENT,
+            Inquiry.first_answer_at.is_(None),
+        )
+        .values(status=InquiryStatus.UNANSWERED)
+    ).rowcount
     db.session.commit()
     return marked

@@ -379,6 +379,12 @@ class Inquiry(db.Model):
     #: breakdowns by weekday and hour band use these, never the planned slot (DOMAIN.md).
     sent_weekday: Mapped[int | None]  # 0 = Monday
     sent_hour_band: Mapped[HourBand | None]
+    #: The last error a scheduler job hit on this inquiry ("Type: message"), the job, and when.
+    #: The job skips the inquiry and goes on with the others; the wave page lists the problem
+    #: until the same job gets through the inquiry.
+    dispatch_problem: Mapped[str | None] = mapped_column(Text)
+    dispatch_problem_job: Mapped[str | None] = mapped_column(String(40))
+    dispatch_problem_at: Mapped[dt.datetime | None]
 
     wave: Mapped[Wave] = relationship()
     channel: Mapped[Channel] = relationship()

@@ -2,6 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 
+from audits import dispatch
 from audits.models import InquiryStatus, ReviewStatus, WaveStatus
 from audits.schedule import PlanProblem
 
@@ -40,4 +41,12 @@ PLAN_PROBLEM_LABELS = {
     PlanProblem.PERSONA_WITHOUT_EMAIL: _l(
         "The e-mail is sent automatically, but no persona of the tester has an e-mail address."
     ),
+}
+#: The scheduler's jobs on inquiries, as the wave page names them in its list of problems.
+DISPATCH_JOB_LABELS = {
+    dispatch.DUE_JOB: _l("making it due and telling the tester"),
+    dispatch.SEND_JOB: _l("sending the e-mail"),
+    dispatch.SECOND_ATTEMPTS_JOB: _l("planning the second attempt"),
+    dispatch.OVERDUE_JOB: _l("marking it overdue"),
+    dispatch.UNANSWERED_JOB: _l("marking it unanswered"),
 }

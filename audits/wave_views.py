@@ -39,7 +39,12 @@ from audits.models import (
 from audits.schedule import WEEKDAY_CODES
 from audits.scorecards import usable_versions
 from audits.wave_forms import HOUR_BAND_LABELS, TIMEOUT_GROUPS, GenerateForm, WaveForm
-from audits.wave_labels import INQUIRY_STATUS_LABELS, PLAN_PROBLEM_LABELS, WAVE_STATUS_LABELS
+from audits.wave_labels import (
+    DISPATCH_JOB_LABELS,
+    INQUIRY_STATUS_LABELS,
+    PLAN_PROBLEM_LABELS,
+    WAVE_STATUS_LABELS,
+)
 from qcrm import scheduler
 from qcrm.accounts import external_url
 from qcrm.clients import CHANNEL_TYPE_LABELS, WEEKDAY_SHORT_LABELS
@@ -256,6 +261,7 @@ def wave(wave_id: int):
         status_labels=WAVE_STATUS_LABELS,
         inquiry_status_labels=INQUIRY_STATUS_LABELS,
         problem_labels=PLAN_PROBLEM_LABELS,
+        job_labels=DISPATCH_JOB_LABELS,
     )
 
 

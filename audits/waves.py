@@ -492,6 +492,23 @@ class DispatchSummary:
     overdue: int
     #: (inquiry id, attempt number, last error) of attempts whose sending failed
     failed_sends: list[tuple[int, int, str]]
+    #: Inquiries a scheduler job skipped because it failed on them, newest first (at most 50)
+    problems: list[DispatchProblem] = field(default_factory=list)
+    problems_total: int = 0
+
+
+@dataclass(frozen=True)
+class DispatchProblem:
+    """An inquiry a scheduler job could not get through, with the job's error."""
+
+    inquiry_id: int
+    planned_at: dt.datetime
+    time_zone: str
+    channel_name: str
+    scenario_title: str
+    job: str
+    message: str
+    at: dt.datetime
 
 
 def dispatch_summary(wave: Wave) -> DispatchSummary:
@@ -520,4 +537,31 @@ def dispatch_summary(wave: Wave) -> DispatchSummary:
         .order_by(InquiryAttempt.due_at)
         .limit(20)
     ).all()
-    return DispatchSummary(by_status, overdue or 0, [tuple(row) for row in failed])
+    troubled = (Inquiry.wave_id == wave.id, Inquiry.dispatch_problem_job.is_not(None))
+    problems = db.session.execute(
+        select(
+            Inquiry.id,
+            Inquiry.planned_at,
+            Channel.time_zone,
+            Channel.name,
+            Scenario.title,
+            Inquiry.dispatch_problem_job,
+            Inquiry.dispatch_problem,
+            Inquiry.dispatch_problem_at,
+        )
+        .join(Channel, Inquiry.channel_id == Channel.id)
+        .join(Scenario, Inquiry.scenario_id == Scenario.id)
+        .where(*troubled)
+        .order_by(Inquiry.dispatch_problem_at.desc(), Inquiry.id)
+        .limit(50)
+    ).all()
+    problems_total = (
+        db.session.scalar(select(func.count(Inquiry.id)).where(*troubled)) if problems else 0
+    )
+    return DispatchSummary(
+        by_status,
+        overdue or 0,
+        [tuple(row) for row in failed],
+        problems=[DispatchProblem(*row) for row in problems],
+        problems_total=problems_total or 0,
+    )

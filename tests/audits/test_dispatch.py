@@ -13,8 +13,8 @@ from audits.models import AttemptState, Inquiry, InquiryAttempt, InquiryStatus, 
 from qcrm import scheduler
 from qcrm.db import utcnow
 from qcrm.extensions import db
-from qcrm.models import MailStatus, OutboxMail, SchedulerHeartbeat
-from tests.conftest import free_port
+from qcrm.models import Channel, ChannelType, MailStatus, OutboxMail, SchedulerHeartbeat, User
+from tests.conftest import free_port, login
 
 PLANNED = dt.datetime(2030, 1, 7, 9, 30, tzinfo=dt.UTC)  # the world's inquiries
 
@@ -282,3 +282,109 @@ def test_a_job_that_leaves_its_session_broken_is_recorded_and_run_once_does_not_
     with app.app_context():
         heartbeat = db.session.get(SchedulerHeartbeat, "host:4")
         assert heartbeat.last_error == "breaks: RuntimeError: hook failed"
+
+
+def _move_inquiry_other(app, world, **channel) -> int:
+    """Inquiry "other" on a channel of its own (``channel`` overrides its fields), planned a
+    minute before inquiry A so the jobs meet it first. Returns the channel's id."""
+    with app.app_context():
+        inquiry = _inquiry(world, "inquiry_other")
+        values = {
+            "client_id": world.client_a.id,
+            "type": ChannelType.EMAIL,
+            "name": "Beschwerden",
+            "address": "beschwerde@aue.example",
+            **channel,
+        }
+        row = Channel(**values)
+        db.session.add(row)
+        db.session.flush()
+        inquiry.channel_id = row.id
+        inquiry.planned_at = PLANNED - dt.timedelta(minutes=1)
+        db.session.commit()
+        return row.id
+
+
+def _problems_on_the_wave_page(app, world) -> str:
+    client = app.test_client()
+    login(client, world.manager)
+    page = client.get(f"/audits/waves/{world.wave_a.id}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'id="problems-heading"' in html, "the wave page lists no problems"
+    return html.split('id="problems-heading"', 1)[1].split("</section>", 1)[0]
+
+
+def test_an_inquiry_whose_mail_cannot_be_built_is_reported_and_the_others_are_sent(
+    app, world, mailbox
+):
+    channel_id = _move_inquiry_other(app, world, address="beschwerde@aue.example\nBcc: x@y.de")
+    _start_wave(app, world, auto_send_email=True)
+    with time_machine.travel(PLANNED, tick=False):  # the attempts' sending time is the clock's
+        assert scheduler.run_once(app, worker="host:5", now=PLANNED) == 0
+    with app.app_context():
+        assert _inquiry(world).status is InquiryStatus.SENT
+        broken = _inquiry(world, "inquiry_other")
+        assert broken.status is InquiryStatus.DUE
+        assert broken.dispatch_problem_job == dispatch.SEND_JOB
+        assert broken.dispatch_problem.startswith("ValueError: Header values may not contain")
+    assert [m["To"] for m in mailbox] == ["service@aue.example"]
+    problems = _problems_on_the_wave_page(app, world)
+    assert "Beschwerden" in problems and "Tarifwechsel" in problems
+    assert "ValueError: Header values may not contain linefeed" in problems
+
+    # once the channel is corrected, the next run after the claim's lease sends it and the
+    # problem is gone
+    _set_channel(app, channel_id, address="beschwerde@aue.example")
+    later = PLANNED + dt.timedelta(minutes=5)
+    with time_machine.travel(later, tick=False):
+        assert scheduler.run_once(app, worker="host:5", now=later) == 0
+    with app.app_context():
+        fixed = _inquiry(world, "inquiry_other")
+        assert fixed.status is InquiryStatus.SENT
+        assert (fixed.dispatch_problem, fixed.dispatch_problem_job) == (None, None)
+    assert sorted(m["To"] for m in mailbox) == ["beschwerde@aue.example", "service@aue.example"]
+
+
+def _set_channel(app, channel_id: int, **values) -> None:
+    with app.app_context():
+        channel = db.session.get(Channel, channel_id)
+        for name, value in values.items():
+            setattr(channel, name, value)
+        db.session.commit()
+
+
+def test_a_tester_whose_language_breaks_the_notice_stops_only_that_inquiry(app, world, mailbox):
+    _move_inquiry_other(app, world)
+    with app.app_context():
+        db.session.get(User, world.other_tester.id).language = "zz"  # no such locale
+        db.session.commit()
+    _start_wave(app, world, auto_send_email=False)
+    assert scheduler.run_once(app, worker="host:6", now=PLANNED - dt.timedelta(minutes=30)) == 0
+    with app.app_context():
+        assert _inquiry(world).status is InquiryStatus.DUE
+        broken = _inquiry(world, "inquiry_other")
+        assert broken.status is InquiryStatus.PLANNED  # rolled back whole: tried again next run
+        assert broken.attempts == []
+        assert broken.dispatch_problem_job == dispatch.DUE_JOB
+        assert "UnknownLocaleError" in broken.dispatch_problem
+    assert [m["To"] for m in mailbox] == ["tester@qcrm.example"]
+    assert "UnknownLocaleError" in _problems_on_the_wave_page(app, world)
+
+
+def test_an_inquiry_with_an_unreadable_timeout_is_reported_and_the_others_become_unanswered(
+    app, world
+):
+    _move_inquiry_other(app, world, type=ChannelType.WEB_FORM, address="https://aue.example/k")
+    _start_wave(app, world, auto_send_email=False, answer_timeouts={"email": 72, "web_form": "x"})
+    with app.app_context(), time_machine.travel(PLANNED, tick=False):
+        dispatch.make_inquiries_due(PLANNED)
+        for name in ("inquiry_a", "inquiry_other"):
+            inquiry = _inquiry(world, name)
+            contact_logs.record_sent(inquiry, inquiry.tester, 1, PLANNED)
+        assert dispatch.mark_unanswered(PLANNED + dt.timedelta(hours=72)) == 1
+        assert _inquiry(world).status is InquiryStatus.UNANSWERED
+        broken = _inquiry(world, "inquiry_other")
+        assert broken.status is InquiryStatus.SENT
+        assert broken.dispatch_problem_job == dispatch.UNANSWERED_JOB
+        assert broken.dispatch_problem.startswith("ValueError")
