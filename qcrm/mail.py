@@ -4,6 +4,11 @@
 commits, the rows it wrote are sent at once; a failed send stays in the outbox and
 ``deliver_due`` (run by the scheduler, or ``flask qcrm outbox send``) retries it with back-off.
 Each send first claims its row with a conditional update, so two processes never send one mail.
+
+A mail is SENT only once an SMTP server accepted it. A permanent refusal of the recipient (a 5xx
+reply to RCPT TO) makes it BOUNCED, never retried; every other error (no server, no
+connection, a temporary refusal) leaves it FAILED and retried. A feature that needs to know how
+its mails fared gives them a ``purpose`` and registers a handler for it.
 """
 
 from __future__ import annotations
@@ -12,11 +17,12 @@ import datetime as dt
 import logging
 import smtplib
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
 
-from flask import current_app
+from flask import Flask, current_app
 from sqlalchemy import event, or_, select, update
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -37,6 +43,9 @@ RETRY_DELAYS = (
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 #: How long a claimed mail belongs to its sender before another process may take it over.
 SENDING_LEASE = dt.timedelta(minutes=5)
+_HANDLERS_KEY = "qcrm_mail_outcome_handlers"
+#: Called with the outbox's session and the mail once its status is SENT, FAILED or BOUNCED.
+OutcomeHandler = Callable[[Session, OutboxMail], None]
 
 
 @dataclass(frozen=True)
@@ -55,8 +64,12 @@ def queue_mail(
     body_html: str | None = None,
     headers: dict[str, str] | None = None,
     attachment: Attachment | None = None,
+    purpose: str | None = None,
 ) -> OutboxMail:
-    """Write a mail into the outbox in the current transaction; it is sent after commit."""
+    """Write a mail into the outbox in the current transaction; it is sent after commit.
+
+    The handler registered for ``purpose`` (if any) hears each outcome of sending it.
+    """
     sender_domain = current_app.config["MAIL_DEFAULT_SENDER"].rsplit("@", 1)[-1].strip(">")
     mail = OutboxMail(
         recipient=recipient,
@@ -68,6 +81,7 @@ def queue_mail(
         attachment_type=attachment.content_type if attachment else None,
         attachment=attachment.content if attachment else None,
         message_id=make_msgid(domain=sender_domain or "localhost"),
+        purpose=purpose,
         status=MailStatus.QUEUED,
         next_attempt_at=utcnow(),
     )
@@ -75,6 +89,38 @@ def queue_mail(
     db.session.flush()
     db.session.info.setdefault(_PENDING_KEY, []).append(mail.id)
     return mail
+
+
+def register_outcome_handler(app: Flask, purpose: str, handler: OutcomeHandler) -> None:
+    """Have ``handler`` hear how each mail of ``purpose`` fared; feature packages call this
+    from their ``init_app``.
+
+    It runs in the outbox's own session, inside the transaction that records the mail's new
+    status, so the two are committed together. A failing handler is logged; the mail's status
+    is kept all the same.
+    """
+    app.extensions.setdefault(_HANDLERS_KEY, {})[purpose] = handler
+
+
+@dataclass(frozen=True)
+class MailReport:
+    """Where one mail stands, so a page says "sent" only of a mail a server accepted."""
+
+    status: MailStatus
+    #: Why it failed or bounced.
+    error: str | None
+    #: A failed mail the outbox will try again.
+    retrying: bool
+
+
+def mail_report(mail_id: int) -> MailReport:
+    """Read where the mail stands now (after its transaction committed, it was tried once)."""
+    status, error, attempts = db.session.execute(
+        select(OutboxMail.status, OutboxMail.last_error, OutboxMail.attempts).where(
+            OutboxMail.id == mail_id
+        )
+    ).one()
+    return MailReport(status, error, status is MailStatus.FAILED and attempts < MAX_ATTEMPTS)
 
 
 @event.listens_for(db.session, "after_commit")
@@ -169,18 +215,62 @@ def _deliver_one(session: Session, mail_id: int, now: dt.datetime | None = None)
     try:
         _send_smtp(mail)
     except (OSError, smtplib.SMTPException, RuntimeError) as error:
-        mail.status = MailStatus.FAILED
-        mail.last_error = f"{type(error).__name__}: {error}"[:2000]
-        delay = RETRY_DELAYS[min(mail.attempts - 1, len(RETRY_DELAYS) - 1)]
-        mail.next_attempt_at = utcnow() + delay
-        log.warning("mail %s to %s failed: %s", mail.id, mail.recipient, error)
+        mail.last_error = describe_error(error)[:2000]
+        if _refused_for_good(error):
+            mail.status = MailStatus.BOUNCED
+            mail.next_attempt_at = None
+            log.warning("mail %s bounced: %s", mail.id, mail.last_error)
+        else:
+            mail.status = MailStatus.FAILED
+            delay = RETRY_DELAYS[min(mail.attempts - 1, len(RETRY_DELAYS) - 1)]
+            mail.next_attempt_at = utcnow() + delay
+            log.warning("mail %s to %s failed: %s", mail.id, mail.recipient, error)
+        _tell_handler(session, mail)
         session.commit()
         return 0
     mail.status = MailStatus.SENT
     mail.sent_at = utcnow()
     mail.last_error = None
+    _tell_handler(session, mail)
     session.commit()
     return 1
+
+
+def _refused_for_good(error: Exception) -> bool:
+    """The server refused the recipient with a permanent (5xx) reply: a bounce."""
+    return (
+        isinstance(error, smtplib.SMTPRecipientsRefused)
+        and bool(error.recipients)
+        and all(code >= 500 for code, _message in error.recipients.values())
+    )
+
+
+def describe_error(error: Exception) -> str:
+    """The error as pages show it: for SMTP replies the code and text, without the recipient's
+    address (the outbox keeps errors after addresses are deleted)."""
+    name = type(error).__name__
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        replies = sorted({_reply(code, message) for code, message in error.recipients.values()})
+        return f"{name}: {'; '.join(replies)}"
+    if isinstance(error, smtplib.SMTPResponseException):
+        return f"{name}: {_reply(error.smtp_code, error.smtp_error)}"
+    return f"{name}: {error}"
+
+
+def _reply(code: int, message: bytes | str) -> str:
+    text = message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message)
+    return f"{code} {' '.join(text.split())}"
+
+
+def _tell_handler(session: Session, mail: OutboxMail) -> None:
+    handler = current_app.extensions.get(_HANDLERS_KEY, {}).get(mail.purpose)
+    if handler is None:
+        return
+    try:
+        with session.begin_nested():
+            handler(session, mail)
+    except Exception:
+        log.exception("the %s handler failed on mail %s (%s)", mail.purpose, mail.id, mail.status)
 
 
 def build_message(mail: OutboxMail) -> EmailMessage:

@@ -165,10 +165,16 @@ class Channel(db.Model):
 
 
 class MailStatus(enum.Enum):
+    """Where an outbox mail stands; only SENT means a mail server accepted it."""
+
     QUEUED = "queued"
     SENDING = "sending"
+    #: Accepted by the SMTP server.
     SENT = "sent"
+    #: Not accepted (no server, no connection, a temporary refusal): retried with back-off.
     FAILED = "failed"
+    #: The server refused the recipient for good (a 5xx reply to RCPT TO): never retried.
+    BOUNCED = "bounced"
 
 
 class OutboxMail(db.Model):
@@ -189,6 +195,9 @@ class OutboxMail(db.Model):
     attachment_type: Mapped[str | None] = mapped_column(String(100))
     attachment: Mapped[bytes | None] = mapped_column(LargeBinary)
     message_id: Mapped[str] = mapped_column(String(255), unique=True)
+    #: What the mail is for (e.g. "survey_invitation"): the handler registered for it hears how
+    #: sending went (see ``qcrm.mail.register_outcome_handler``).
+    purpose: Mapped[str | None] = mapped_column(String(40))
     status: Mapped[MailStatus] = mapped_column(default=MailStatus.QUEUED)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask
 
 from qcrm.demo import register_demo_step
+from qcrm.mail import register_outcome_handler
 from qcrm.scheduler import register_job
 
 #: Pages of the people running surveys.
@@ -39,6 +40,7 @@ def init_app(app: Flask) -> None:
     register_job(app, "survey invitations", lambda now, w: invitations.send_invitations(now), every)
     register_job(app, "survey reminders", lambda now, w: invitations.send_reminders(now), every)
     register_job(app, "survey mails", lambda now, w: invitations.track_mails(now), every)
+    register_outcome_handler(app, invitations.MAIL_PURPOSE, invitations.record_mail_outcome)
     api = app.extensions["qcrm_api"]
     for blueprint in (survey_api.blp, invitation_api.blp, results_api.blp, public_api.blp):
         api.register_blueprint(blueprint)

@@ -20,6 +20,7 @@ from qcrm.extensions import db
 from qcrm.models import Channel, ChannelType, Client, Role
 from surveys.models import (
     Answer,
+    Delivery,
     Invitation,
     InvitationEvent,
     InvitationState,
@@ -291,11 +292,12 @@ def _closed_invitations(
                 "invited_at": invited_at,
                 "send_count": 1,
                 "state": InvitationState.INVITED,
+                "delivery": Delivery.DELIVERED,
             }
             draw = rng.random()
             events = [(InvitationState.INVITED, invited_at.date(), "")]
             if draw < BOUNCE_SHARE:
-                row["state"] = InvitationState.BOUNCED
+                row.update(state=InvitationState.BOUNCED, delivery=Delivery.BOUNCED)
                 events.append(
                     (
                         InvitationState.BOUNCED,

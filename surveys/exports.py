@@ -169,6 +169,8 @@ def result_rows(results: SurveyResults) -> Iterator[list[Cell]]:
     if results.invitations is not None:
         counts = results.invitations
         yield _count_row(survey_section, _("Invited"), counts.invited)
+        yield _count_row(survey_section, _("Not sent yet"), counts.queued)
+        yield _count_row(survey_section, _("Failed"), counts.failed)
         yield _count_row(survey_section, _("Bounced"), counts.bounced)
         yield _count_row(survey_section, _("Delivered"), counts.delivered)
         yield _count_row(survey_section, _("Responded via invitation"), counts.responded)

@@ -14,7 +14,7 @@ from qcrm.extensions import csrf
 from qcrm.permissions import acting_user, allow
 from surveys import invitations as service
 from surveys.access import SURVEY_EDITORS, SURVEY_READERS, get_survey_or_404
-from surveys.models import Invitation, InvitationState
+from surveys.models import Delivery, Invitation, InvitationState, Survey
 from surveys.recipients_csv import RecipientRow
 
 blp = Blueprint(
@@ -34,6 +34,12 @@ class InvitationSchema(Schema):
     )
     channel_id = fields.Integer(allow_none=True)
     state = fields.Enum(InvitationState, by_value=True)
+    delivery = fields.Enum(
+        Delivery,
+        by_value=True,
+        allow_none=True,
+        metadata={"description": "how its mails fared; null until one is queued"},
+    )
     send_count = fields.Integer()
     created_at = fields.DateTime()
     invited_at = fields.DateTime(allow_none=True)
@@ -43,6 +49,7 @@ class InvitationSchema(Schema):
 
 class InvitationQuerySchema(Schema):
     state = fields.Enum(InvitationState, by_value=True)
+    delivery = fields.Enum(Delivery, by_value=True)
     channel_id = fields.Integer()
 
 
@@ -51,16 +58,32 @@ class RecipientSchema(Schema):
     channel_id = fields.Integer(allow_none=True, load_default=None)
 
 
+class DeliveryFailureSchema(Schema):
+    reason = fields.String(metadata={"description": "the mail server's answer, or why none"})
+    count = fields.Integer(metadata={"description": "invitations failed for this reason"})
+    retrying = fields.Boolean(metadata={"description": "false: given up after the last retry"})
+
+
 class InvitationCountsSchema(Schema):
     total = fields.Integer()
     pending = fields.Integer(metadata={"description": "not mailed yet"})
-    invited = fields.Integer(metadata={"description": "mailed at least once"})
-    reminded = fields.Integer(metadata={"description": "reminders sent"})
-    waiting = fields.Integer(metadata={"description": "mailed; no answer, opt-out or bounce"})
-    delivered = fields.Integer(metadata={"description": "invited minus bounced"})
+    invited = fields.Integer(metadata={"description": "a mail queued at least once"})
+    queued = fields.Integer(metadata={"description": "invited; the mail is not tried yet"})
+    failed = fields.Integer(
+        metadata={"description": "invited; no mail server accepted the mail yet (retried)"}
+    )
+    delivered = fields.Integer(
+        metadata={"description": "accepted by the mail server: the response rate's base"}
+    )
+    bounced = fields.Integer(metadata={"description": "the address was refused"})
+    reminded = fields.Integer(metadata={"description": "reminders queued"})
+    waiting = fields.Integer(metadata={"description": "delivered; no answer or opt-out yet"})
     answered = fields.Integer()
     opted_out = fields.Integer()
-    bounced = fields.Integer()
+    failures = fields.List(
+        fields.Nested(DeliveryFailureSchema),
+        metadata={"description": "the failed invitations by reason"},
+    )
 
 
 class InvitationsAddedSchema(Schema):
@@ -79,7 +102,7 @@ class SurveyInvitationsResource(MethodView):
         user = acting_user()
         survey = get_survey_or_404(user, survey_id)
         query = select(Invitation).where(Invitation.survey_id == survey.id)
-        for name in ("state", "channel_id"):
+        for name in ("state", "delivery", "channel_id"):
             if name in args:
                 query = query.where(getattr(Invitation, name) == args[name])
         items = _paginate(query.order_by(Invitation.id), pagination_parameters)
@@ -120,7 +143,7 @@ class SurveyInvitationsResource(MethodView):
                     for row in rejected.check.bad
                 }
             ) from rejected
-        return {"added": added, "counts": service.invitation_counts(survey)}
+        return {"added": added, "counts": _counts(survey)}
 
 
 @blp.route("/<int:survey_id>/invitations/counts")
@@ -128,5 +151,13 @@ class SurveyInvitationCountsResource(MethodView):
     @allow(*SURVEY_READERS)
     @blp.response(200, InvitationCountsSchema)
     def get(self, survey_id: int):
-        """The invitations of a survey in figures (delivered is the response rate's base)."""
-        return service.invitation_counts(get_survey_or_404(acting_user(), survey_id))
+        """The invitations of a survey in figures (delivered is the response rate's base),
+        with the reasons of failed mails."""
+        return _counts(get_survey_or_404(acting_user(), survey_id))
+
+
+def _counts(survey: Survey) -> dict:
+    return {
+        **service.invitation_counts(survey),
+        "failures": service.delivery_failures(survey),
+    }

@@ -19,7 +19,7 @@ from surveys import bp, respond_bp
 from surveys import invitations as service
 from surveys.access import SURVEY_EDITORS, get_survey_or_404
 from surveys.invitation_forms import DeleteAddressesForm, TakeForm, UploadForm
-from surveys.labels import INVITATION_STATE_LABELS
+from surveys.labels import DELIVERY_LABELS, INVITATION_STATE_LABELS
 from surveys.models import Invitation, InvitationState, Survey
 from surveys.recipients_csv import MAX_BYTES, parse_recipients
 
@@ -47,6 +47,8 @@ def _render_page(survey: Survey, upload_form: UploadForm, status: int = 200):
         "surveys/invitations.html",
         survey=survey,
         counts=service.invitation_counts(survey),
+        failures=service.delivery_failures(survey),
+        mail_problems=service.mail_problems(page.items),
         is_open=survey.is_open(utcnow()),
         page=page,
         state=state,
@@ -55,6 +57,7 @@ def _render_page(survey: Survey, upload_form: UploadForm, status: int = 200):
         upload_form=upload_form,
         delete_form=DeleteAddressesForm(),
         state_labels=INVITATION_STATE_LABELS,
+        delivery_labels=DELIVERY_LABELS,
         detail_labels=EVENT_DETAIL_LABELS,
     ), status
 

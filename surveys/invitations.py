@@ -6,6 +6,11 @@ queued in the same transaction that wins its invitation with a conditional UPDAT
 scheduler processes never mail one address twice. An opt-out suppresses the address for every
 later survey of the same client. Addresses can be deleted while the hashes stay, so duplicates
 and suppressions are still recognised.
+
+How the mails fared comes from the outbox (``record_mail_outcome``): an invitation is delivered
+once a mail server accepted one of its mails, and only delivered invitations are the response
+rate's denominator. A failed mail (no server, no connection, a temporary refusal) is not
+delivered and is retried; a recipient refused for good is a bounce.
 """
 
 from __future__ import annotations
@@ -22,13 +27,22 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import and_, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from qcrm.accounts import external_url
+from qcrm.db import utcnow
 from qcrm.errors import ServiceError
 from qcrm.extensions import db
 from qcrm.mail import MAX_ATTEMPTS, queue_mail
 from qcrm.models import Channel, MailStatus, OutboxMail
-from surveys.models import Invitation, InvitationEvent, InvitationState, Suppression, Survey
+from surveys.models import (
+    Delivery,
+    Invitation,
+    InvitationEvent,
+    InvitationState,
+    Suppression,
+    Survey,
+)
 from surveys.recipients_csv import MAX_ROWS, RecipientRow
 from surveys.tokens import email_hash, new_salt, token_for, token_hash
 
@@ -49,6 +63,9 @@ OPEN_STATES = (InvitationState.PENDING, InvitationState.INVITED, InvitationState
 #: What a sent invitation mail keeps in the outbox: its personal link is a working key, and a
 #: copy of the database must not yield one (see surveys/tokens.py).
 SCRUBBED_BODY = "[survey invitation: the personal link is not kept after sending]"
+#: The outbox purpose of invitation and reminder mails (their outcomes come to
+#: ``record_mail_outcome``).
+MAIL_PURPOSE = "survey_invitation"
 
 
 # Checking recipients ------------------------------------------------------------------------
@@ -353,6 +370,7 @@ def _queue_invitation_mail(invitation: Invitation, reminder: bool) -> OutboxMail
             "List-Unsubscribe": f"<{opt_out_link}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
+        purpose=MAIL_PURPOSE,
     )
 
 
@@ -379,6 +397,8 @@ def _mail_one(
     previous_mail_id = invitation.last_mail_id
     mail = _queue_invitation_mail(invitation, reminder=new is InvitationState.REMINDED)
     invitation.last_mail_id = mail.id
+    if invitation.delivery is not Delivery.DELIVERED:  # a reminder never undoes a delivery
+        invitation.delivery = Delivery.QUEUED
     if previous_mail_id is not None:
         _scrub_mails([previous_mail_id], recipient=True)
     _event(invitation_id, new, now)
@@ -428,15 +448,13 @@ def send_invitations(now: dt.datetime) -> int:
 
 def send_reminders(now: dt.datetime) -> int:
     """Remind once those invited at least ``reminder_after_days`` ago who have not answered,
-    opted out or bounced, while the survey is open; returns how many were mailed."""
+    opted out or bounced, while the survey is open; returns how many were mailed. Only a
+    delivered invitation is reminded: one whose mail has not gone out yet is still retried."""
     surveys = db.session.execute(
         select(Survey.id, Survey.reminder_after_days).where(
             Survey.reminder_after_days.is_not(None), _open_surveys(now)
         )
     ).all()
-    last_mail_failed = exists().where(
-        OutboxMail.id == Invitation.last_mail_id, OutboxMail.status == MailStatus.FAILED
-    )
     candidates = []
     for survey_id, days in surveys:
         candidates += db.session.execute(
@@ -447,7 +465,7 @@ def send_reminders(now: dt.datetime) -> int:
                 Invitation.state == InvitationState.INVITED,
                 Invitation.email.is_not(None),
                 Invitation.invited_at <= now - dt.timedelta(days=days),
-                ~last_mail_failed,
+                Invitation.delivery == Delivery.DELIVERED,
             )
             .order_by(Invitation.id)
             .limit(BATCH)
@@ -462,62 +480,86 @@ def send_reminders(now: dt.datetime) -> int:
     return sent
 
 
-def _scrub_mails(mail_ids: Sequence[int], recipient: bool = False) -> int:
-    """Drop the personal link (and with ``recipient`` the address) from sent survey mails."""
+def _done_with():
+    """Mails the outbox will not send again: sent, bounced, or failed after the last retry."""
+    return or_(
+        OutboxMail.status.in_([MailStatus.SENT, MailStatus.BOUNCED]),
+        and_(OutboxMail.status == MailStatus.FAILED, OutboxMail.attempts >= MAX_ATTEMPTS),
+    )
+
+
+def _scrub(mail_ids: Sequence[int], recipient: bool = False):
+    """Drop the personal link (and with ``recipient`` the address) from finished mails."""
     values: dict[str, object] = {"body_text": SCRUBBED_BODY, "body_html": None, "headers": {}}
     if recipient:
         values["recipient"] = ""
-    return db.session.execute(
-        update(OutboxMail)
-        .where(
-            OutboxMail.id.in_(mail_ids),
-            or_(
-                OutboxMail.status == MailStatus.SENT,
-                and_(OutboxMail.status == MailStatus.FAILED, OutboxMail.attempts >= MAX_ATTEMPTS),
-            ),
-        )
-        .values(**values)
-    ).rowcount
+    return update(OutboxMail).where(OutboxMail.id.in_(mail_ids), _done_with()).values(**values)
 
 
-def track_mails(now: dt.datetime) -> int:
-    """Mark invitations whose last mail finally failed as bounced (no reminder follows; they
-    do not count as delivered), and drop the personal links of sent mails from the outbox.
-    Returns how many invitations bounced."""
-    failed = db.session.execute(
-        select(Invitation.id, OutboxMail.id, OutboxMail.last_error)
-        .join(OutboxMail, Invitation.last_mail_id == OutboxMail.id)
-        .where(
-            Invitation.state.in_([InvitationState.INVITED, InvitationState.REMINDED]),
-            OutboxMail.status == MailStatus.FAILED,
-            OutboxMail.attempts >= MAX_ATTEMPTS,
+def _scrub_mails(mail_ids: Sequence[int], recipient: bool = False) -> int:
+    return db.session.execute(_scrub(mail_ids, recipient)).rowcount
+
+
+def record_mail_outcome(session: Session, mail: OutboxMail) -> None:
+    """The outbox's word on an invitation or reminder mail, in its own session and transaction.
+
+    Sent: the invitation is delivered, for good. Failed: it is failed while it was not
+    delivered (the outbox retries the mail). Bounced: it is bounced and ends, unless an earlier
+    mail was delivered (a reminder's bounce changes nothing). A sent or bounced mail loses its
+    personal link at once.
+    """
+    this_mail = Invitation.last_mail_id == mail.id
+    not_delivered = Invitation.delivery.is_distinct_from(Delivery.DELIVERED)
+    if mail.status is MailStatus.SENT:
+        session.execute(update(Invitation).where(this_mail).values(delivery=Delivery.DELIVERED))
+    elif mail.status is MailStatus.FAILED:
+        session.execute(
+            update(Invitation).where(this_mail, not_delivered).values(delivery=Delivery.FAILED)
         )
-        .limit(BATCH)
-    ).all()
-    bounced = 0
-    for invitation_id, mail_id, error in failed:
-        won = db.session.execute(
+    elif mail.status is MailStatus.BOUNCED:
+        bounced = session.scalars(
+            update(Invitation)
+            .where(this_mail, not_delivered)
+            .values(delivery=Delivery.BOUNCED)
+            .returning(Invitation.id)
+        ).all()
+        ended = session.scalars(
             update(Invitation)
             .where(
-                Invitation.id == invitation_id,
-                Invitation.last_mail_id == mail_id,
+                Invitation.id.in_(bounced),
                 Invitation.state.in_([InvitationState.INVITED, InvitationState.REMINDED]),
             )
             .values(state=InvitationState.BOUNCED)
-        ).rowcount
-        if won:
-            _event(invitation_id, InvitationState.BOUNCED, now, (error or "")[:500])
-            bounced += 1
-    sent_with_link = db.session.scalars(
+            .returning(Invitation.id)
+        ).all()
+        for invitation_id in ended:
+            session.add(
+                InvitationEvent(
+                    invitation_id=invitation_id,
+                    state=InvitationState.BOUNCED,
+                    occurred_on=utcnow().date(),
+                    detail=(mail.last_error or "")[:500],
+                )
+            )
+    if mail.status in (MailStatus.SENT, MailStatus.BOUNCED):
+        session.execute(_scrub([mail.id]))
+
+
+def track_mails(now: dt.datetime) -> int:
+    """Drop the personal links the outbox still keeps of finished survey mails: those that
+    failed after the last retry, and any a failed outcome handler left. Returns how many."""
+    mail_ids = db.session.scalars(
         select(OutboxMail.id)
-        .join(Invitation, Invitation.last_mail_id == OutboxMail.id)
-        .where(OutboxMail.status == MailStatus.SENT, OutboxMail.body_text != SCRUBBED_BODY)
+        .where(
+            OutboxMail.purpose == MAIL_PURPOSE,
+            _done_with(),
+            OutboxMail.body_text != SCRUBBED_BODY,
+        )
         .limit(BATCH)
     ).all()
-    if sent_with_link or failed:
-        _scrub_mails([*sent_with_link, *(mail_id for _i, mail_id, _e in failed)])
+    scrubbed = _scrub_mails(mail_ids) if mail_ids else 0
     db.session.commit()
-    return bounced
+    return scrubbed
 
 
 # Opting out ------------------------------------------------------------------------------------
@@ -598,38 +640,96 @@ def delete_addresses(survey: Survey, now: dt.datetime) -> int:
     return deleted
 
 
-def invitation_counts(survey: Survey) -> dict[str, int]:
-    """The invitations of a survey in figures (one query).
+def invitation_counts(survey: Survey, channel_id: int | None = None) -> dict[str, int]:
+    """The invitations of a survey (or of one of its channels) in figures, in one query: the
+    one rule the invitation page, the API and the results count by.
 
-    ``invited``: mailed at least once; ``delivered``: invited minus bounced (the denominator of
-    the response rate); ``waiting``: mailed, no answer, opt-out or bounce yet; the others count
-    invitations in that state now (``reminded``: reminders sent).
+    ``invited``: a mail was queued at least once; of those ``queued`` (not tried yet),
+    ``failed`` (not accepted by a mail server; retried), ``delivered`` (accepted: the response
+    rate's denominator) and ``bounced`` (the address refused); ``waiting``: delivered, no answer
+    or opt-out yet; ``reminded``: reminders queued; the others count invitations in that state.
     """
-    rows = db.session.execute(
+    query = (
         select(
             Invitation.state,
+            Invitation.delivery,
             func.count(),
-            func.count(Invitation.invited_at),
             func.count(Invitation.reminded_at),
         )
         .where(Invitation.survey_id == survey.id)
-        .group_by(Invitation.state)
-    ).all()
-    by_state = {state: count for state, count, _invited, _reminded in rows}
-    invited = sum(row[2] for row in rows)
-    bounced = by_state.get(InvitationState.BOUNCED, 0)
+        .group_by(Invitation.state, Invitation.delivery)
+    )
+    if channel_id is not None:
+        query = query.where(Invitation.channel_id == channel_id)
+    rows = db.session.execute(query).all()
+
+    def count(state: InvitationState | None = None, delivery: Delivery | None = None) -> int:
+        return sum(
+            n
+            for row_state, row_delivery, n, _reminded in rows
+            if (state is None or row_state is state)
+            and (delivery is None or row_delivery is delivery)
+        )
+
+    waiting = count(InvitationState.INVITED, Delivery.DELIVERED) + count(
+        InvitationState.REMINDED, Delivery.DELIVERED
+    )
     return {
-        "total": sum(by_state.values()),
-        "pending": by_state.get(InvitationState.PENDING, 0),
-        "invited": invited,
+        "total": count(),
+        "pending": count(InvitationState.PENDING),
+        "invited": sum(n for _state, delivery, n, _reminded in rows if delivery is not None),
+        "queued": count(delivery=Delivery.QUEUED),
+        "failed": count(delivery=Delivery.FAILED),
+        "delivered": count(delivery=Delivery.DELIVERED),
+        "bounced": count(delivery=Delivery.BOUNCED),
         "reminded": sum(row[3] for row in rows),
-        "waiting": by_state.get(InvitationState.INVITED, 0)
-        + by_state.get(InvitationState.REMINDED, 0),
-        "delivered": invited - bounced,
-        "answered": by_state.get(InvitationState.ANSWERED, 0),
-        "opted_out": by_state.get(InvitationState.OPTED_OUT, 0),
-        "bounced": bounced,
+        "waiting": waiting,
+        "answered": count(InvitationState.ANSWERED),
+        "opted_out": count(InvitationState.OPTED_OUT),
     }
+
+
+@dataclass(frozen=True)
+class DeliveryFailure:
+    """Invitations whose mail could not be sent, by the reason the mail server (or its absence)
+    gave; ``retrying``: the outbox still tries them, else it gave up after the last retry."""
+
+    reason: str
+    count: int
+    retrying: bool
+
+
+def delivery_failures(survey: Survey, channel_id: int | None = None) -> list[DeliveryFailure]:
+    """The failed invitations of a survey grouped by reason, the most frequent first."""
+    retrying = OutboxMail.attempts < MAX_ATTEMPTS
+    query = (
+        select(OutboxMail.last_error, retrying, func.count())
+        .select_from(Invitation)
+        .join(OutboxMail, Invitation.last_mail_id == OutboxMail.id)
+        .where(Invitation.survey_id == survey.id, Invitation.delivery == Delivery.FAILED)
+        .group_by(OutboxMail.last_error, retrying)
+        .order_by(func.count().desc(), OutboxMail.last_error)
+    )
+    if channel_id is not None:
+        query = query.where(Invitation.channel_id == channel_id)
+    return [
+        DeliveryFailure(reason or "", count, bool(still))
+        for reason, still, count in db.session.execute(query)
+    ]
+
+
+def mail_problems(invitations: Sequence[Invitation]) -> dict[int, tuple[MailStatus, str]]:
+    """Of some invitations, those whose last mail failed or bounced: (its status, its error)."""
+    mail_ids = {i.last_mail_id: i.id for i in invitations if i.last_mail_id is not None}
+    if not mail_ids:
+        return {}
+    rows = db.session.execute(
+        select(OutboxMail.id, OutboxMail.status, OutboxMail.last_error).where(
+            OutboxMail.id.in_(list(mail_ids)),
+            OutboxMail.status.in_([MailStatus.FAILED, MailStatus.BOUNCED]),
+        )
+    )
+    return {mail_ids[mail_id]: (status, error or "") for mail_id, status, error in rows}
 
 
 def events_of(invitation_ids: Sequence[int]) -> dict[int, list[InvitationEvent]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from surveys.models import InvitationState, QuestionKind, ResponseSource
+from surveys.models import Delivery, InvitationState, QuestionKind, ResponseSource
 from surveys.surveys import SurveyStatus
 
 QUESTION_KIND_LABELS = {
@@ -23,6 +23,13 @@ INVITATION_STATE_LABELS = {
     InvitationState.ANSWERED: _l("answered"),
     InvitationState.OPTED_OUT: _l("opted out"),
     InvitationState.BOUNCED: _l("bounced"),
+}
+#: How an invitation's mails fared (see ``Delivery``).
+DELIVERY_LABELS = {
+    Delivery.QUEUED: _l("queued"),
+    Delivery.FAILED: _l("failed"),
+    Delivery.DELIVERED: _l("delivered"),
+    Delivery.BOUNCED: _l("bounced"),
 }
 RESPONSE_SOURCE_LABELS = {
     ResponseSource.PUBLIC_LINK: _l("public link"),

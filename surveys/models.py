@@ -166,6 +166,22 @@ class InvitationState(enum.Enum):
     BOUNCED = "bounced"
 
 
+class Delivery(enum.Enum):
+    """How an invitation's mails fared, as the outbox reports it. Only DELIVERED invitations
+    are the response rate's denominator (DOMAIN.md)."""
+
+    #: Waiting in the outbox to be sent.
+    QUEUED = "queued"
+    #: Not accepted by a mail server yet (none set, no connection, a temporary refusal); the
+    #: outbox retries it with back-off. The reason is its last mail's ``last_error``.
+    FAILED = "failed"
+    #: A mail server accepted the invitation (or a reminder). It stays so: a later reminder's
+    #: failure or bounce does not undo it.
+    DELIVERED = "delivered"
+    #: The recipient's server refused the address for good.
+    BOUNCED = "bounced"
+
+
 class Invitation(db.Model):
     """A personal invitation: one address, one token (stored only as a hash), one response."""
 
@@ -187,13 +203,15 @@ class Invitation(db.Model):
     #: The channel the recipient used (from the upload), so responses can be broken down by it.
     channel_id: Mapped[int | None] = mapped_column(ForeignKey("channels.id", ondelete="SET NULL"))
     state: Mapped[InvitationState] = mapped_column(default=InvitationState.PENDING)
+    #: None until its first mail is queued; then kept up to date by the outbox.
+    delivery: Mapped[Delivery | None]
     send_count: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     invited_at: Mapped[dt.datetime | None]
     reminded_at: Mapped[dt.datetime | None]
     #: Only the day, so that an invitation cannot be matched to a response by time.
     answered_on: Mapped[dt.date | None]
-    #: The last mail queued for this invitation (its failure marks a bounce).
+    #: The last mail queued for this invitation (the invitation, or later the reminder).
     last_mail_id: Mapped[int | None] = mapped_column(
         ForeignKey("outbox_mails.id", ondelete="SET NULL")
     )

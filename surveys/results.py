@@ -43,11 +43,10 @@ from qcrm.statistics import (
     nps_estimate,
     share_estimate,
 )
+from surveys.invitations import DeliveryFailure, delivery_failures, invitation_counts
 from surveys.models import (
     FIXED_SCALES,
     Answer,
-    Invitation,
-    InvitationState,
     Question,
     QuestionKind,
     Response,
@@ -81,14 +80,19 @@ class Period:
 
 @dataclass(frozen=True)
 class InvitationCounts:
-    """Personal invitations: invited = ever mailed, delivered = invited − bounced, responded =
-    responses that came through an invitation; the response rate is responded / delivered."""
+    """Personal invitations, counted as ``surveys.invitations.invitation_counts`` counts them:
+    invited = a mail queued; delivered = accepted by a mail server (not queued, failed or
+    bounced); responded = responses that came through an invitation. The response rate is
+    responded / delivered; ``failures`` say why mails could not be sent."""
 
     invited: int
+    queued: int
+    failed: int
     bounced: int
     delivered: int
     responded: int
     response_rate: Figure | None
+    failures: tuple[DeliveryFailure, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -476,29 +480,22 @@ def _headline_counts_by_channel_and_day(
 def _invitation_counts(
     survey: Survey, channel_id: int | None, in_scope: list
 ) -> InvitationCounts | None:
-    query = (
-        select(Invitation.state, func.count())
-        .where(Invitation.survey_id == survey.id)
-        .group_by(Invitation.state)
-    )
-    if channel_id is not None:
-        query = query.where(Invitation.channel_id == channel_id)
-    by_state = dict(db.session.execute(query).all())
-    invited = sum(
-        count for state, count in by_state.items() if state is not InvitationState.PENDING
-    )
-    bounced = by_state.get(InvitationState.BOUNCED, 0)
-    delivered = invited - bounced
+    counts = invitation_counts(survey, channel_id)
+    delivered = counts["delivered"]
+    failures = delivery_failures(survey, channel_id) if counts["failed"] else []
     responded = sum(row[3] for row in in_scope if row[1] is ResponseSource.INVITATION)
     # Responses can outnumber delivered invitations only through inconsistent data (e.g.
     # invitations deleted by hand); the rate is capped at 100 % rather than failing.
     rate = share_estimate(min(responded, delivered), delivered)
     return InvitationCounts(
-        invited=invited,
-        bounced=bounced,
+        invited=counts["invited"],
+        queued=counts["queued"],
+        failed=counts["failed"],
+        bounced=counts["bounced"],
         delivered=delivered,
         responded=responded,
         response_rate=rate.against(None) if rate else None,
+        failures=tuple(failures),
     )
 
 

@@ -18,6 +18,7 @@ from qcrm.extensions import csrf
 from qcrm.permissions import acting_user, allow
 from qcrm.statistics import Figure
 from surveys.access import SURVEY_EDITORS, SURVEY_READERS, get_survey_or_404
+from surveys.invitation_api import DeliveryFailureSchema
 from surveys.models import QuestionKind, Response, ResponseSource
 from surveys.results import (
     VERBATIMS_PER_PAGE,
@@ -81,11 +82,18 @@ class ResultHeadlineSchema(Schema):
 
 
 class ResultInvitationsSchema(Schema):
-    invited = fields.Integer(metadata={"description": "ever mailed"})
-    bounced = fields.Integer()
-    delivered = fields.Integer(metadata={"description": "invited − bounced"})
+    invited = fields.Integer(metadata={"description": "a mail queued at least once"})
+    queued = fields.Integer(metadata={"description": "the mail is not tried yet"})
+    failed = fields.Integer(metadata={"description": "no mail server accepted the mail yet"})
+    bounced = fields.Integer(metadata={"description": "the address was refused"})
+    delivered = fields.Integer(metadata={"description": "accepted by the mail server"})
     responded = fields.Integer(metadata={"description": "responses through an invitation"})
-    response_rate = fields.Nested(ResultFigureSchema, allow_none=True)
+    response_rate = fields.Nested(
+        ResultFigureSchema,
+        allow_none=True,
+        metadata={"description": "responded / delivered; null while nothing is delivered"},
+    )
+    failures = fields.List(fields.Nested(DeliveryFailureSchema))
 
 
 class ResultBarSchema(Schema):
@@ -234,10 +242,13 @@ def results_out(results: SurveyResults) -> dict:
         if invitations is None
         else {
             "invited": invitations.invited,
+            "queued": invitations.queued,
+            "failed": invitations.failed,
             "bounced": invitations.bounced,
             "delivered": invitations.delivered,
             "responded": invitations.responded,
             "response_rate": _figure(invitations.response_rate),
+            "failures": list(invitations.failures),
         },
         "headline": _headline(results.headline),
         "questions": [

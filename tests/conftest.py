@@ -60,10 +60,22 @@ def free_port() -> int:
 
 
 class MailSink:
-    """aiosmtpd handler that keeps every received message."""
+    """aiosmtpd handler that keeps every received message. It refuses the ``refused`` addresses
+    for good (550 at RCPT TO, as for a mailbox that does not exist) and the ``deferred`` ones
+    for now (450, as a greylisting or full server does)."""
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        self.refused: set[str] = set()
+        self.deferred: set[str] = set()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.lower() in self.refused:
+            return "550 5.1.1 Mailbox does not exist"
+        if address.lower() in self.deferred:
+            return "450 4.2.1 Try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
@@ -81,8 +93,11 @@ def smtp_server() -> Iterator[Controller]:
 
 @pytest.fixture
 def mailbox(smtp_server: Controller) -> list[EmailMessage]:
-    """The messages the local SMTP server received during this test."""
+    """The messages the local SMTP server received during this test (it refuses no one until
+    the test adds addresses to ``smtp_server.handler.refused`` or ``.deferred``)."""
     smtp_server.handler.messages.clear()
+    smtp_server.handler.refused.clear()
+    smtp_server.handler.deferred.clear()
     return smtp_server.handler.messages
 
 

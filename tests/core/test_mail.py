@@ -184,3 +184,50 @@ def test_a_rolled_back_savepoint_keeps_the_outer_transactions_mails(app, mailbox
         assert db.session.scalars(select(OutboxMail.id)).all() == [kept]
         assert db.session.get(OutboxMail, kept).status is MailStatus.SENT
     assert [m["To"] for m in mailbox] == ["bleibt@example.com"]
+
+
+def test_a_recipient_refused_for_good_bounces_and_is_never_retried(app, smtp_server, mailbox):
+    smtp_server.handler.refused.add("weg@example.com")
+    with app.app_context():
+        mail_id = mail.queue_mail("weg@example.com", "Betreff", "Hallo").id
+        db.session.commit()
+        report = mail.mail_report(mail_id)
+        assert report == mail.MailReport(
+            MailStatus.BOUNCED, "SMTPRecipientsRefused: 550 5.1.1 Mailbox does not exist", False
+        )
+        db.session.rollback()  # end the read transaction: on SQLite it holds the write lock
+        assert mail.deliver_due(now=utcnow() + dt.timedelta(days=1)) == 0
+        assert db.session.get(OutboxMail, mail_id).attempts == 1
+    assert mailbox == []
+
+
+def test_a_temporary_refusal_fails_and_is_sent_on_a_later_try(app, smtp_server, mailbox):
+    smtp_server.handler.deferred.add("voll@example.com")
+    with app.app_context():
+        mail_id = mail.queue_mail("voll@example.com", "Betreff", "Hallo").id
+        db.session.commit()
+        report = mail.mail_report(mail_id)
+        assert (report.status, report.retrying) == (MailStatus.FAILED, True)
+        assert report.error == "SMTPRecipientsRefused: 450 4.2.1 Try again later"
+        db.session.rollback()
+        smtp_server.handler.deferred.clear()
+        assert mail.deliver_due(now=utcnow() + dt.timedelta(minutes=2)) == 1
+        assert mail.mail_report(mail_id) == mail.MailReport(MailStatus.SENT, None, False)
+    assert [m["To"] for m in mailbox] == ["voll@example.com"]
+
+
+def test_the_handler_of_a_mails_purpose_hears_each_outcome(app, smtp_server, mailbox):
+    heard: list[tuple[str, MailStatus]] = []
+    mail.register_outcome_handler(
+        app, "test", lambda session, sent: heard.append((sent.recipient, sent.status))
+    )
+    smtp_server.handler.refused.add("weg@example.com")
+    try:
+        with app.app_context():
+            for recipient in ("da@example.com", "weg@example.com"):
+                mail.queue_mail(recipient, "S", "T", purpose="test")
+            mail.queue_mail("ohne@example.com", "S", "T")
+            db.session.commit()
+    finally:
+        app.extensions["qcrm_mail_outcome_handlers"].pop("test")
+    assert heard == [("da@example.com", MailStatus.SENT), ("weg@example.com", MailStatus.BOUNCED)]

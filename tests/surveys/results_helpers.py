@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from qcrm.extensions import db
 from surveys.models import (
     Answer,
+    Delivery,
     Invitation,
     InvitationState,
     Question,
@@ -85,6 +86,7 @@ def add_fixed_responses(survey_id: int, channel_id: int, rows: Sequence[tuple] =
 
 
 def add_invitations(survey_id: int, states: dict[InvitationState, int], channel_id=None) -> None:
+    """Invitations in the given states, their mails delivered (a bounced one's refused)."""
     number = db.session.scalar(db.select(db.func.count(Invitation.id))) or 0
     for state, count in states.items():
         for _ in range(count):
@@ -99,11 +101,13 @@ def add_invitations(survey_id: int, states: dict[InvitationState, int], channel_
                     token_salt=f"salt{number}",
                     channel_id=channel_id,
                     state=state,
+                    delivery=DELIVERY_OF.get(state, Delivery.DELIVERED),
                 )
             )
     db.session.commit()
 
 
+DELIVERY_OF = {InvitationState.PENDING: None, InvitationState.BOUNCED: Delivery.BOUNCED}
 #: 15 invited (not pending), 2 of them bounced → 13 delivered; 6 responses came by invitation.
 INVITATIONS = {
     InvitationState.PENDING: 2,

@@ -17,6 +17,7 @@ from qcrm.mail import MAX_ATTEMPTS, deliver_due
 from qcrm.models import MailStatus, OutboxMail
 from surveys import invitations as service
 from surveys.models import (
+    Delivery,
     Invitation,
     InvitationEvent,
     InvitationState,
@@ -24,8 +25,9 @@ from surveys.models import (
     Survey,
 )
 from surveys.recipients_csv import RecipientRow
+from surveys.results import survey_results
 from surveys.tokens import email_hash, token_for, token_hash
-from tests.conftest import count_queries, free_port, login
+from tests.conftest import bearer, count_queries, free_port, login
 
 NOW = dt.datetime(2030, 1, 7, 8, 0, tzinfo=dt.UTC)
 ROWS_FIELD = re.compile(r'name="rows" type="hidden" value="([^"]+)"')
@@ -309,7 +311,6 @@ def test_sent_mails_keep_no_personal_link_in_the_outbox(app, world, mailbox):
     _invite(app, world.survey_a.id, "anna@example.de")
     with app.app_context():
         service.send_invitations(NOW)
-        service.track_mails(NOW)
         mail = db.session.scalars(select(OutboxMail)).one()
         assert mail.status is MailStatus.SENT
         assert mail.body_text == service.SCRUBBED_BODY
@@ -317,28 +318,155 @@ def test_sent_mails_keep_no_personal_link_in_the_outbox(app, world, mailbox):
     assert len(mailbox) == 1
 
 
-def test_a_mail_that_finally_fails_marks_its_invitation_bounced(make_app, world):
+def _counts(app, survey_id: int, *keys: str) -> tuple[int, ...]:
+    with app.app_context():
+        counts = service.invitation_counts(db.session.get_one(Survey, survey_id))
+        return tuple(counts[key] for key in keys)
+
+
+DELIVERY = ("invited", "queued", "failed", "delivered", "bounced", "waiting")
+NO_SERVER = "RuntimeError: MAIL_SERVER is not configured"
+
+
+def test_without_a_mail_server_invitations_fail_with_their_reason_and_are_not_delivered(
+    make_app, world, mailbox
+):
+    app = make_app(MAIL_SERVER=None)
+    survey_id = world.survey_a.id
+    _invite(app, survey_id, *(f"kunde{i}@example.de" for i in range(4)))
+    with app.app_context():
+        assert service.send_invitations(NOW) == 4
+        survey = db.session.get_one(Survey, survey_id)
+        assert service.delivery_failures(survey) == [
+            service.DeliveryFailure(NO_SERVER, 4, retrying=True)
+        ]
+        invitations = survey_results(survey).invitations
+        assert (invitations.invited, invitations.delivered, invitations.failed) == (4, 0, 4)
+        assert invitations.response_rate is None  # nothing delivered: no denominator
+    assert _counts(app, survey_id, *DELIVERY) == (4, 0, 4, 0, 0, 0)
+
+    client = app.test_client()
+    login(client, world.manager)
+    page = client.get(f"/surveys/{survey_id}/invitations").get_data(as_text=True)
+    failures = page.split('id="delivery-failures"', 1)[1].split("</div>", 1)[0]
+    assert "4 invitations" in failures and NO_SERVER in failures
+    assert "retried automatically" in failures
+    results_page = client.get(f"/surveys/{survey_id}/results").get_data(as_text=True)
+    rate = results_page.split('id="response-rate"', 1)[1].split("</p>", 1)[0]
+    assert "delivered 0" in rate and "failed 4" in rate and NO_SERVER in rate
+    assert "Response rate" not in rate
+    api = client.get(
+        f"/api/v1/surveys/{survey_id}/invitations/counts", headers=bearer(world.tokens["manager"])
+    ).json
+    assert (api["invited"], api["failed"], api["delivered"]) == (4, 4, 0)
+    assert api["failures"] == [{"reason": NO_SERVER, "count": 4, "retrying": True}]
+    results_api = client.get(
+        f"/api/v1/surveys/{survey_id}/results", headers=bearer(world.tokens["manager"])
+    ).json["invitations"]
+    assert (results_api["delivered"], results_api["failed"]) == (0, 4)
+    assert results_api["response_rate"] is None
+    assert mailbox == []
+
+    # Once a server is set, the outbox's retry sends them: now they are delivered.
+    working = make_app()
+    with working.app_context():
+        assert deliver_due(dt.datetime.now(dt.UTC) + dt.timedelta(minutes=2)) == 4
+        assert service.delivery_failures(db.session.get_one(Survey, survey_id)) == []
+    assert _counts(working, survey_id, *DELIVERY) == (4, 0, 0, 4, 0, 4)
+    assert len(mailbox) == 4
+
+
+def test_a_refused_recipient_is_bounced_at_once_and_not_delivered(app, world, smtp_server, mailbox):
+    smtp_server.handler.refused.add("gone@example.de")
+    _open_survey_a(app, world, reminder_after_days=1)
+    gone, anna = _invite(app, world.survey_a.id, "gone@example.de", "anna@example.de")
+    with app.app_context():
+        assert service.send_invitations(NOW) == 2
+        invitation = db.session.get_one(Invitation, gone)
+        assert (invitation.state, invitation.delivery) == (
+            InvitationState.BOUNCED,
+            Delivery.BOUNCED,
+        )
+        mail = invitation.last_mail
+        assert mail.status is MailStatus.BOUNCED
+        assert mail.last_error == "SMTPRecipientsRefused: 550 5.1.1 Mailbox does not exist"
+        assert mail.body_text == service.SCRUBBED_BODY  # the personal link is gone at once
+        events = db.session.execute(
+            select(InvitationEvent.state, InvitationEvent.detail)
+            .where(InvitationEvent.invitation_id == gone)
+            .order_by(InvitationEvent.id)
+        ).all()
+        assert events == [
+            (InvitationState.PENDING, ""),
+            (InvitationState.INVITED, ""),
+            (InvitationState.BOUNCED, "SMTPRecipientsRefused: 550 5.1.1 Mailbox does not exist"),
+        ]
+        # a bounce is final: no retry, no reminder
+        db.session.rollback()  # end the read transaction: on SQLite it holds the write lock
+        assert deliver_due(dt.datetime.now(dt.UTC) + dt.timedelta(days=1)) == 0
+        assert service.send_reminders(NOW + dt.timedelta(days=2)) == 1
+        survey = db.session.get_one(Survey, world.survey_a.id)
+        invitations = survey_results(survey).invitations
+        assert (invitations.delivered, invitations.bounced) == (1, 1)
+    assert _counts(app, world.survey_a.id, *DELIVERY) == (2, 0, 0, 1, 1, 1)
+    assert [m["To"] for m in mailbox] == ["anna@example.de", "anna@example.de"]
+    assert _state(app, anna) is InvitationState.REMINDED
+
+
+def test_a_failed_or_bounced_reminder_does_not_undo_a_delivered_invitation(
+    make_app, world, smtp_server, mailbox
+):
+    working = make_app()
+    _open_survey_a(working, world, reminder_after_days=1)
+    anna, bernd = _invite(working, world.survey_a.id, "anna@example.de", "bernd@example.de")
+    with working.app_context():
+        assert service.send_invitations(NOW) == 2
+    assert _counts(working, world.survey_a.id, "delivered", "waiting") == (2, 2)
+    _set(working, Invitation, bernd, invited_at=NOW + dt.timedelta(days=1))  # reminded later
+    smtp_server.handler.refused.add("anna@example.de")  # her mailbox is gone meanwhile
+    with working.app_context():
+        assert service.send_reminders(NOW + dt.timedelta(days=1)) == 1  # anna's bounces
+    broken = make_app(MAIL_SERVER=None)
+    with broken.app_context():
+        assert service.send_reminders(NOW + dt.timedelta(days=2)) == 1  # bernd's fails
+        reminders = {
+            invitation.id: invitation.last_mail.status
+            for invitation in db.session.scalars(select(Invitation))
+        }
+        assert reminders == {anna: MailStatus.BOUNCED, bernd: MailStatus.FAILED}
+        survey = db.session.get_one(Survey, world.survey_a.id)
+        assert service.delivery_failures(survey) == []
+        assert {i.delivery for i in db.session.scalars(select(Invitation))} == {Delivery.DELIVERED}
+    assert _counts(broken, world.survey_a.id, *DELIVERY) == (2, 0, 0, 2, 0, 2)
+    assert _state(broken, anna) is InvitationState.REMINDED
+
+
+def test_a_mail_that_never_goes_out_stays_failed_with_its_reason_and_gets_no_reminder(
+    make_app, world
+):
     app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port(), MAIL_TIMEOUT=2)
     _open_survey_a(app, world, reminder_after_days=1)
-    (invitation_id,) = _invite(app, world.survey_a.id, "gone@example.de")
+    (invitation_id,) = _invite(app, world.survey_a.id, "anna@example.de")
     with app.app_context():
         service.send_invitations(NOW)
-        assert service.track_mails(NOW) == 0  # the outbox still retries
-        assert db.session.get_one(Invitation, invitation_id).state is InvitationState.INVITED
         assert service.send_reminders(NOW + dt.timedelta(days=2)) == 0  # not while failing
         db.session.rollback()
         for days in range(1, MAX_ATTEMPTS):  # the outbox's retries, each one day later
             deliver_due(dt.datetime.now(dt.UTC) + dt.timedelta(days=days))
         assert db.session.scalars(select(OutboxMail.attempts)).one() == MAX_ATTEMPTS
-        assert service.track_mails(NOW) == 1
-        assert db.session.get_one(Invitation, invitation_id).state is InvitationState.BOUNCED
-        event = db.session.scalars(
-            select(InvitationEvent).order_by(InvitationEvent.id.desc()).limit(1)
-        ).one()
-        assert event.state is InvitationState.BOUNCED and "refused" in event.detail.lower()
-        counts = service.invitation_counts(db.session.get_one(Survey, world.survey_a.id))
-        assert (counts["invited"], counts["delivered"], counts["bounced"]) == (1, 0, 1)
+        service.track_mails(NOW)
+        invitation = db.session.get_one(Invitation, invitation_id)
+        # a refused connection is our side's failure, not the address's: failed, not bounced
+        assert (invitation.state, invitation.delivery) == (
+            InvitationState.INVITED,
+            Delivery.FAILED,
+        )
+        assert invitation.last_mail.body_text == service.SCRUBBED_BODY
+        (failure,) = service.delivery_failures(db.session.get_one(Survey, world.survey_a.id))
+        assert "refused" in failure.reason.lower()
+        assert (failure.count, failure.retrying) == (1, False)
         assert service.send_reminders(NOW + dt.timedelta(days=5)) == 0
+    assert _counts(app, world.survey_a.id, *DELIVERY) == (1, 0, 1, 0, 0, 0)
 
 
 # Opting out ------------------------------------------------------------------------------------
@@ -489,9 +617,10 @@ def test_invitation_counts_come_from_one_query(app, world):
         service.send_invitations(NOW)
     _set(app, Invitation, ids[0], state=InvitationState.ANSWERED)
     _set(app, Invitation, ids[1], state=InvitationState.OPTED_OUT)
-    _set(app, Invitation, ids[2], state=InvitationState.BOUNCED)
+    _set(app, Invitation, ids[2], state=InvitationState.BOUNCED, delivery=Delivery.BOUNCED)
     _set(app, Invitation, ids[3], state=InvitationState.REMINDED, reminded_at=NOW)
-    _set(app, Invitation, ids[4], state=InvitationState.PENDING, invited_at=None)
+    _set(app, Invitation, ids[4], state=InvitationState.PENDING, invited_at=None, delivery=None)
+    _set(app, Invitation, ids[5], delivery=Delivery.FAILED)
     with app.app_context():
         survey = db.session.get_one(Survey, world.survey_a.id)
         with count_queries(app) as statements:
@@ -501,12 +630,14 @@ def test_invitation_counts_come_from_one_query(app, world):
         "total": 7,
         "pending": 1,
         "invited": 6,
+        "queued": 0,
+        "failed": 1,
+        "delivered": 4,
+        "bounced": 1,
         "reminded": 1,
-        "waiting": 3,
-        "delivered": 5,
+        "waiting": 2,
         "answered": 1,
         "opted_out": 1,
-        "bounced": 1,
     }
 
 
