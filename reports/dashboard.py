@@ -162,6 +162,12 @@ def survey_rows(survey: Mapping[str, Any] | None) -> list[FigureRow]:
             ("csat_mean", _("CSAT, mean on 1–5"), survey.get("csat_mean"), Unit.MEAN),
             ("nps", _("Net Promoter Score"), survey.get("nps"), Unit.POINTS),
             ("ces", _("Customer effort score (mean on 1–7)"), survey.get("ces"), Unit.MEAN),
+            (
+                "response_rate",
+                _("Response rate (responses to invitations / invitations delivered)"),
+                survey.get("response_rate"),
+                Unit.SHARE,
+            ),
         ]
     )
 

@@ -390,6 +390,7 @@ def _figure_labels() -> dict[str, str]:
         "csat_mean": _("Customer satisfaction, mean (1 to 5)"),
         "nps": subject[Subject.NPS],
         "ces": subject[Subject.CES],
+        "response_rate": _("Survey response rate (responses to invitations / delivered)"),
         "answered_second_attempt": _("Answered only at the second attempt"),
         "late": _("Answered late only (not counted as answered)"),
         "never_answered": _("Never answered"),

@@ -52,6 +52,7 @@ makes the interval wider, i.e. cautious). Equal or overlapping methods give no f
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import enum
 from collections import defaultdict
@@ -77,9 +78,18 @@ from qcrm.statistics import (
     newcombe_from_intervals,
     nps_estimate,
     pooled_share,
+    share_estimate,
 )
 from reports.analysis import ItemPassRate, MysteryFigures, ReportScope
-from surveys.models import FIXED_SCALES, Answer, QuestionKind, Response, Survey
+from surveys.invitations import invitation_counts
+from surveys.models import (
+    FIXED_SCALES,
+    Answer,
+    QuestionKind,
+    Response,
+    ResponseSource,
+    Survey,
+)
 from surveys.results import headline_questions
 
 __all__ = [
@@ -235,6 +245,13 @@ class SurveyFigures:
     csat_mean: Figure | None
     nps: Figure | None
     ces: Figure | None
+    #: Responses through a personal invitation / invitations delivered (bounced, failed and
+    #: queued ones left out), pooled over the contributing surveys (Wilson; no target: surveys
+    #: set none). None without delivered invitations (e.g. public links only).
+    response_rate: Figure | None = None
+    #: Its numerator and denominator.
+    invitation_responses: int = 0
+    invitations_delivered: int = 0
     #: Pooled answers per scale value (zeros left out).
     csat_counts: Mapping[int, int] = field(default_factory=dict)
     nps_counts: Mapping[int, int] = field(default_factory=dict)
@@ -271,7 +288,9 @@ def survey_figures(scope: ReportScope) -> SurveyFigures | None:
     they are not cut by channel (a survey speaks for its channels as a whole, and a channel cut
     is the results page's, with its suppression rules). A survey with fewer responses there than
     its ``min_responses`` contributes nothing. Targets: the latest published contributing
-    survey's (``published_at``, then id). Three queries.
+    survey's (``published_at``, then id). The response rate pools invitation responses in the
+    period over the contributing surveys' delivered invitations (capped at 100 %, as the results
+    page does). Three queries and one per contributing survey.
     """
     query = (
         select(Survey)
@@ -287,13 +306,17 @@ def survey_figures(scope: ReportScope) -> SurveyFigures | None:
         return None
     period = survey_period(scope)
     in_period = [] if period is None else [Response.submitted_on.between(*period)]
-    responses = dict(
-        db.session.execute(
-            select(Response.survey_id, func.count(Response.id))
-            .where(Response.survey_id.in_(surveys), *in_period)
-            .group_by(Response.survey_id)
-        ).all()
-    )
+    by_source = db.session.execute(
+        select(Response.survey_id, Response.source, func.count(Response.id))
+        .where(Response.survey_id.in_(surveys), *in_period)
+        .group_by(Response.survey_id, Response.source)
+    ).all()
+    responses: dict[int, int] = defaultdict(int)
+    invited_responses: dict[int, int] = defaultdict(int)
+    for survey_id, source, n in by_source:
+        responses[survey_id] += n
+        if source is ResponseSource.INVITATION:
+            invited_responses[survey_id] += n
     if not responses:
         return None
     counted = sorted(
@@ -324,8 +347,18 @@ def survey_figures(scope: ReportScope) -> SurveyFigures | None:
         key=lambda s: (s.published_at, s.id),
         default=None,
     )
-    return _survey_figures(
+    # the invitation page's and the results' one rule of "delivered"
+    delivered = sum(invitation_counts(surveys[i])["delivered"] for i in counted)
+    responded = min(sum(invited_responses[i] for i in counted), delivered)
+    rate = share_estimate(responded, delivered)
+    figures = _survey_figures(
         counted, withheld, latest, sum(responses[i] for i in counted), period, pooled
+    )
+    return dataclasses.replace(
+        figures,
+        response_rate=rate.against(None) if rate else None,
+        invitation_responses=responded,
+        invitations_delivered=delivered,
     )
 
 

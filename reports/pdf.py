@@ -1613,7 +1613,13 @@ class _Builder:
                 )
             )
         rows: list[list[Any]] = [[t.figure, t.value, t.n, t.interval, t.target, t.status]]
-        for key, unit in (("csat", SHARE), ("csat_mean", MEAN), ("nps", POINTS), ("ces", MEAN)):
+        for key, unit in (
+            ("csat", SHARE),
+            ("csat_mean", MEAN),
+            ("nps", POINTS),
+            ("ces", MEAN),
+            ("response_rate", SHARE),
+        ):
             figure = survey.get(key)
             rows.append(
                 [
@@ -1848,6 +1854,7 @@ FIGURE_KEYS = (
     "csat_mean",
     "nps",
     "ces",
+    "response_rate",
     "answered_second_attempt",
     "late",
     "never_answered",

@@ -159,6 +159,7 @@ def _summary_rows(snapshot: Mapping[str, Any]) -> Iterator[Row]:
             ("csat_mean", _("CSAT (mean of 1–5)"), _("mean 1–5")),
             ("nps", _("NPS"), _("points −100…100")),
             ("ces", _("CES (mean)"), _("mean 1–7")),
+            ("response_rate", _("Response rate (of delivered invitations)"), share),
         ):
             if survey.get(key):
                 yield [survey_section, label, unit, *_figure_cells(survey[key])]
