@@ -20,7 +20,7 @@ from sqlalchemy import select
 from qcrm.db import utcnow
 from qcrm.errors import ServiceError
 from qcrm.extensions import db
-from qcrm.mail import queue_mail
+from qcrm.mail import MailReport, mail_report, queue_mail
 from qcrm.models import ApiToken, Client, Role, User
 
 TOKEN_PREFIX = "qcrm_"  # noqa: S105 (a public marker, not a secret)
@@ -117,8 +117,11 @@ def _apply_user_data(user: User, data: UserData) -> None:
     user.active = data.active
 
 
-def create_user(data: UserData, password: str | None = None, invite: bool = True) -> User:
-    """Create a user; without a password they get a mail to set their own."""
+def create_user(
+    data: UserData, password: str | None = None, invite: bool = True
+) -> tuple[User, MailReport | None]:
+    """Create a user; without a password they get a mail to set their own. Returns the user
+    and where that invitation mail stands after the commit (None without one)."""
     user = User(session_version=1)
     _apply_user_data(user, data)
     if password is not None:
@@ -126,10 +129,9 @@ def create_user(data: UserData, password: str | None = None, invite: bool = True
         user.password_hash = hash_password(password)
     db.session.add(user)
     db.session.flush()
-    if password is None and invite:
-        send_invitation(user)
-    db.session.commit()
-    return user
+    mail_id = send_invitation(user) if password is None and invite else None
+    db.session.commit()  # the outbox tries to send the mail right after this
+    return user, (mail_report(mail_id) if mail_id is not None else None)
 
 
 def update_user(user: User, data: UserData, acting: User) -> User:
@@ -212,29 +214,34 @@ def external_url(endpoint: str, **values: object) -> str:
     return adapter.build(endpoint, values, force_external=True)
 
 
-def _mail_to_user(user: User, template: str, subject: Callable[[], str], **context: object) -> None:
-    """Queue a mail in the user's own language (subject is called inside that locale)."""
+def _mail_to_user(user: User, template: str, subject: Callable[[], str], **context: object) -> int:
+    """Queue a mail in the user's own language (subject is called inside that locale); returns
+    the outbox mail's id."""
     with force_locale(user.language or current_app.config["BABEL_DEFAULT_LOCALE"]):
-        queue_mail(
+        return queue_mail(
             user.email,
             subject(),
             render_template(f"mail/{template}.txt", user=user, **context),
-        )
+        ).id
 
 
-def send_invitation(user: User) -> None:
+def send_invitation(user: User) -> int:
+    """Queue the set-your-password mail in the caller's transaction; returns its outbox id."""
     link = external_url("auth.accept_invitation", token=make_password_token(user, "invite"))
-    _mail_to_user(user, "invitation", lambda: _("Your Q-CRM account"), link=link)
+    return _mail_to_user(user, "invitation", lambda: _("Your Q-CRM account"), link=link)
 
 
-def invite_again(user: User) -> None:
-    """Send a fresh set-your-password link (earlier links stay valid until they expire)."""
-    send_invitation(user)
+def invite_again(user: User) -> MailReport:
+    """Send a fresh set-your-password link (earlier links stay valid until they expire);
+    returns where the mail stands after the commit."""
+    mail_id = send_invitation(user)
     db.session.commit()
+    return mail_report(mail_id)
 
 
 def request_password_reset(email: str) -> None:
-    """Mail a reset link if an active account has this address; say nothing either way."""
+    """Mail a reset link if an active account has this address; say nothing either way (so
+    the page cannot tell whether the mail went out: it would tell whether the account exists)."""
     user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
     if user is not None and user.active:
         link = external_url("auth.reset_password", token=make_password_token(user, "reset"))

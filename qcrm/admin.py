@@ -12,7 +12,8 @@ from qcrm import accounts
 from qcrm.errors import ServiceError
 from qcrm.extensions import db
 from qcrm.forms import ConfirmForm, UserForm, put_errors_on_form
-from qcrm.models import Client, Role, User
+from qcrm.mail import MailReport
+from qcrm.models import Client, MailStatus, Role, User
 from qcrm.permissions import allow
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -59,11 +60,12 @@ def new_user():
     form = _user_form()
     if form.validate_on_submit():
         try:
-            user = accounts.create_user(_user_data(form))
+            user, report = accounts.create_user(_user_data(form))
         except ServiceError as error:
             put_errors_on_form(form, error)
         else:
-            flash(_("An invitation has been e-mailed to %(name)s.", name=user.name), "success")
+            if report is not None:
+                _flash_invitation(user, report)
             return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=None), (
         400 if form.errors else 200
@@ -93,6 +95,39 @@ def edit_user(user_id: int):
 def resend_invitation(user_id: int):
     user = db.get_or_404(User, user_id)
     if ConfirmForm().validate_on_submit():
-        accounts.invite_again(user)
-        flash(_("A new invitation is on its way to %(email)s.", email=user.email), "success")
+        _flash_invitation(user, accounts.invite_again(user))
     return redirect(url_for("admin.edit_user", user_id=user.id))
+
+
+def _flash_invitation(user: User, report: MailReport) -> None:
+    """Say what became of the invitation mail: "e-mailed" only once a mail server took it."""
+    if report.status is MailStatus.SENT:
+        flash(_("An invitation has been e-mailed to %(name)s.", name=user.name), "success")
+    elif report.status is MailStatus.BOUNCED:
+        flash(
+            _(
+                "The mail server refused the address of %(name)s (%(error)s); the invitation "
+                "did not reach them. Check the address.",
+                name=user.name,
+                error=report.error,
+            ),
+            "danger",
+        )
+    elif report.status is MailStatus.FAILED:
+        message = (
+            _(
+                "The invitation to %(name)s could not be sent yet (%(error)s); it is retried "
+                "automatically.",
+                name=user.name,
+                error=report.error,
+            )
+            if report.retrying
+            else _(
+                "The invitation to %(name)s could not be sent (%(error)s).",
+                name=user.name,
+                error=report.error,
+            )
+        )
+        flash(message, "warning")
+    else:
+        flash(_("The invitation to %(name)s is queued and will be sent shortly.", name=user.name))

@@ -139,7 +139,10 @@ def forgot_password():
     if form.validate_on_submit():
         accounts.request_password_reset(form.email.data)
         flash(
-            _("If an account uses this address, a link to reset the password is on its way."),
+            _(
+                "If an account uses this address, a link to reset the password will be "
+                "e-mailed to it."
+            ),
             "info",
         )
         return redirect(url_for("auth.login"))

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from qcrm import accounts, demo, mail, scheduler
 from qcrm.errors import ServiceError
 from qcrm.extensions import db
-from qcrm.models import Role, User
+from qcrm.mail import MailReport
+from qcrm.models import MailStatus, Role, User
 
 
 @click.group("qcrm", cls=AppGroup)
@@ -37,7 +38,7 @@ def init_command(admin_email, admin_name, admin_password, no_admin) -> None:
     email = admin_email or click.prompt("E-mail of the first admin")
     password = admin_password or click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        user = accounts.create_user(
+        user, _report = accounts.create_user(
             accounts.UserData(email=email, name=admin_name, role=Role.ADMIN), password=password
         )
     except ServiceError as error:
@@ -57,7 +58,7 @@ def init_command(admin_email, admin_name, admin_password, no_admin) -> None:
 def create_user_command(email, name, role, password, all_clients, client_ids) -> None:
     """Create a user; without --password they get an invitation mail."""
     try:
-        user = accounts.create_user(
+        user, report = accounts.create_user(
             accounts.UserData(
                 email=email,
                 name=name,
@@ -70,6 +71,20 @@ def create_user_command(email, name, role, password, all_clients, client_ids) ->
     except ServiceError as error:
         _fail(error)
     click.echo(f"User {user.email} ({user.role.value}) created.")
+    if report is not None:
+        click.echo(_invitation_outcome(report))
+
+
+def _invitation_outcome(report: MailReport) -> str:
+    """What became of the invitation mail: "e-mailed" only once a mail server took it."""
+    if report.status is MailStatus.SENT:
+        return "Invitation e-mailed."
+    if report.status is MailStatus.BOUNCED:
+        return f"Invitation not delivered: the mail server refused the address ({report.error})."
+    if report.status is MailStatus.FAILED:
+        again = "it is retried automatically" if report.retrying else "it is not retried"
+        return f"Invitation not sent yet ({report.error}); {again}."
+    return "Invitation queued; it will be sent shortly."
 
 
 @qcrm_cli.group("token")

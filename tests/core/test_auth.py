@@ -238,3 +238,58 @@ def test_invalid_reset_link_is_refused_politely(client, world):
     response = client.get("/password/reset/forged-token")
     assert response.status_code == 400
     assert b"This link is invalid or has expired." in response.data
+
+
+NEW_TESTER = {"email": "new.tester@qcrm.example", "name": "Neue Testerin", "role": "tester"}
+
+
+def test_the_admin_is_told_the_invitation_was_e_mailed_only_once_it_was(
+    app, client, world, mailbox
+):
+    login(client, world.admin)
+    page = client.post("/admin/users/new", data=NEW_TESTER, follow_redirects=True)
+    assert "An invitation has been e-mailed to Neue Testerin." in page.get_data(as_text=True)
+    assert [m["To"] for m in mailbox] == ["new.tester@qcrm.example"]
+
+
+def test_without_a_mail_server_the_admin_sees_the_invitation_failed_and_why(make_app, world):
+    app = make_app(MAIL_SERVER=None)
+    client = app.test_client()
+    login(client, world.admin)
+    html = client.post("/admin/users/new", data=NEW_TESTER, follow_redirects=True).get_data(
+        as_text=True
+    )
+    assert "e-mailed" not in html
+    assert (
+        "The invitation to Neue Testerin could not be sent yet "
+        "(RuntimeError: MAIL_SERVER is not configured); it is retried automatically." in html
+    )
+    with app.app_context():
+        user_id = db.session.query(User).filter_by(email="new.tester@qcrm.example").one().id
+    again = client.post(f"/admin/users/{user_id}/invite", follow_redirects=True)
+    assert "could not be sent yet" in again.get_data(as_text=True)
+    assert "on its way" not in again.get_data(as_text=True)
+
+
+def test_a_refused_address_is_shown_to_the_admin_as_not_delivered(app, client, world, smtp_server):
+    smtp_server.handler.refused.add("new.tester@qcrm.example")
+    login(client, world.admin)
+    html = client.post("/admin/users/new", data=NEW_TESTER, follow_redirects=True).get_data(
+        as_text=True
+    )
+    assert (
+        "The mail server refused the address of Neue Testerin "
+        "(SMTPRecipientsRefused: 550 5.1.1 Mailbox does not exist)" in html
+    )
+
+
+def test_the_reset_page_promises_no_mail_that_is_not_sent(make_app, world):
+    app = make_app(MAIL_SERVER=None)
+    html = (
+        app.test_client()
+        .post("/password/forgot", data={"email": "tester@qcrm.example"}, follow_redirects=True)
+        .get_data(as_text=True)
+    )
+    # the same words for known and unknown addresses (no account can be told from the page)
+    assert "If an account uses this address, a link to reset the password will be e-mailed" in html
+    assert "on its way" not in html

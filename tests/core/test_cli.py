@@ -73,6 +73,19 @@ def test_create_user_without_password_sends_an_invitation(app, mailbox):
     )
     assert result.exit_code == 0, result.output
     assert [m["To"] for m in mailbox] == ["neu@firma.example"]
+    assert "Invitation e-mailed." in result.output
+
+
+def test_create_user_says_when_the_invitation_could_not_be_sent(make_app):
+    app = make_app(MAIL_SERVER=None)
+    result = app.test_cli_runner().invoke(
+        args=["qcrm", "create-user", "neu@firma.example", "--name", "Neu", "--role", "tester"]
+    )
+    assert result.exit_code == 0, result.output
+    assert (
+        "Invitation not sent yet (RuntimeError: MAIL_SERVER is not configured); "
+        "it is retried automatically." in result.output
+    )
 
 
 def test_token_create_prints_a_working_token(app, world):
