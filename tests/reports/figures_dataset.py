@@ -403,3 +403,87 @@ def build_dataset() -> Dataset:
             manager_id=manager.id,
             inquiries=current,
         )
+
+
+# --- the survey of the same client ---------------------------------------------------------------
+
+#: The survey "Zufriedenheit März" (open 1–31 March, targets CSAT 0.8, NPS 30, CES 5.5,
+#: min_responses 3): six invitations — four delivered, one address refused for good (bounced),
+#: one refused for now (failed, retried) — and six responses, three through invitations and three
+#: through the public link, answering CSAT, NPS and CES near the ends of their scales.
+SURVEY_INVITATIONS = (
+    "anna@kunden.example",
+    "bernd@kunden.example",
+    "carla@kunden.example",
+    "dieter@kunden.example",
+    "gibt-es-nicht@kunden.example",  # 550: bounced
+    "voll@kunden.example",  # 450: failed, retried later
+)
+REFUSED, DEFERRED = SURVEY_INVITATIONS[4], SURVEY_INVITATIONS[5]
+#: (CSAT 1–5, NPS 0–10, CES 1–7); the first three come through the invitations of anna, bernd,
+#: carla, the others through the public link.
+SURVEY_ANSWERS = ((5, 10, 7), (5, 10, 7), (5, 9, 7), (5, 9, 7), (4, 7, 6), (1, 0, 2))
+
+
+def build_survey(dataset: Dataset, mail_server) -> int:
+    """Enter the survey through the builder, the invitation jobs (with the real SMTP server
+    ``mail_server`` refusing REFUSED for good and DEFERRED for now) and the response service.
+    Returns the survey's id."""
+    from surveys import invitations, responses, surveys
+    from surveys.models import Invitation, QuestionKind
+    from surveys.recipients_csv import RecipientRow
+    from surveys.tokens import token_for
+
+    mail_server.refused.add(REFUSED)
+    mail_server.deferred.add(DEFERRED)
+    opened = utc(1, 8)
+    with time_machine.travel(opened, tick=False):
+        manager = db.session.get(User, dataset.manager_id)
+        survey = surveys.create_survey(
+            surveys.SurveyData(
+                title="Zufriedenheit März",
+                client_id=dataset.client_id,
+                target_csat=0.8,
+                target_nps=30,
+                target_ces=5.5,
+                min_responses=3,
+                opens_at=opened,
+                closes_at=utc(31, 20),
+            ),
+            manager,
+            opened,
+        )
+        for kind, text in (
+            (QuestionKind.CSAT, "Wie zufrieden sind Sie mit unserem Service?"),
+            (QuestionKind.NPS, "Wie wahrscheinlich empfehlen Sie uns weiter?"),
+            (
+                QuestionKind.CES,
+                "Die Stadtwerke haben es mir leicht gemacht, mein Anliegen zu klären.",
+            ),
+        ):
+            surveys.add_question(survey, surveys.QuestionData(kind=kind, text=text))
+        surveys.publish_survey(survey, opened)
+        invitations.add_invitations(
+            survey,
+            [RecipientRow(n, email) for n, email in enumerate(SURVEY_INVITATIONS, start=1)],
+            opened,
+        )
+        invitations.send_invitations(opened)
+        tokens = {
+            invitation.email: token_for(invitation.token_salt)
+            for invitation in db.session.query(Invitation).filter_by(survey_id=survey.id)
+        }
+    questions = sorted(survey.questions, key=lambda q: q.position)
+    for number, answer in enumerate(SURVEY_ANSWERS):
+        raw = {
+            responses.field_name(q): [str(value)]
+            for q, value in zip(questions, answer, strict=True)
+        }
+        email = SURVEY_INVITATIONS[number] if number < 3 else None
+        responses.submit_response(
+            survey,
+            raw,
+            now=utc(5 + number, 10),
+            invitation_token=tokens[email] if email else None,
+        )
+    return survey.id

@@ -8,14 +8,27 @@ Wilson intervals from statsmodels' ``proportion_confint(method="wilson")`` and t
 
 from __future__ import annotations
 
+import io
+
+import openpyxl
+import pdfplumber
 import pytest
 
 from audits.models import HourBand, Inquiry, InquiryReply, InquiryStatus, QualityDimension
+from qcrm import accounts
 from qcrm.extensions import db
+from qcrm.models import User
+from reports import services
 from reports.analysis import ReportScope, mystery_figures
-from reports.methods import Column, method_matrix
+from reports.documents import report_pdf
+from reports.methods import Column, method_matrix, survey_figures
+from reports.models import Report
 from reports.snapshot import comparison_wave
-from tests.reports.figures_dataset import build_dataset
+from reports.xlsx import report_workbook
+from surveys.invitations import invitation_counts
+from surveys.models import Survey
+from tests.conftest import login
+from tests.reports.figures_dataset import build_dataset, build_survey
 
 
 def approx4(value: float):
@@ -190,3 +203,87 @@ def test_method_matrix_cells_count_contacts_with_the_clustered_interval(march):
         approx4(0.347760),
         approx4(0.937955),
     )
+
+
+@pytest.fixture
+def survey(app, dataset, smtp_server, mailbox):
+    with app.app_context():
+        return build_survey(dataset, smtp_server.handler)
+
+
+def test_survey_invitations_follow_the_mail_server_and_the_response_rate_counts_delivered(
+    app, dataset, survey
+):
+    with app.app_context():
+        counts = invitation_counts(db.session.get(Survey, survey))
+        assert (counts["invited"], counts["delivered"]) == (6, 4)
+        assert (counts["bounced"], counts["failed"]) == (1, 1)
+        figures = survey_figures(ReportScope(dataset.client_id, wave_ids=(dataset.march_id,)))
+    assert (figures.invitation_responses, figures.invitations_delivered) == (3, 4)
+    rate = figures.response_rate
+    assert (rate.value, rate.n, rate.target) == (0.75, 4, None)
+    assert (rate.interval.low, rate.interval.high) == (approx4(0.300642), approx4(0.954413))
+
+
+def test_survey_figures_near_the_ends_of_their_scales_keep_their_intervals_on_the_scale(
+    app, dataset, survey
+):
+    with app.app_context():
+        figures = survey_figures(ReportScope(dataset.client_id, wave_ids=(dataset.march_id,)))
+    assert figures.responses == 6
+    # CSAT 5 5 5 5 4 1: share 5/6 (Wilson), mean 4.1667, t interval 2.4854 … 5.8479 → … 5
+    assert (figures.csat.value, figures.csat.target) == (pytest.approx(5 / 6), 0.8)
+    assert figures.csat.interval.low == approx4(0.436497)
+    assert figures.csat.meets_target and not figures.csat.significantly_above_target
+    assert figures.csat_mean.value == pytest.approx(25 / 6)
+    assert (figures.csat_mean.interval.low, figures.csat_mean.interval.high) == (
+        approx4(2.485385),
+        5,
+    )
+    # NPS 10 10 9 9 7 0: 4 promoters, 1 passive, 1 detractor → 50; trinomial interval
+    # −11.11 … 111.11 → … 100
+    assert (figures.nps.value, figures.nps.target) == (50, 30)
+    assert (figures.nps.interval.low, figures.nps.interval.high) == (approx4(-11.112614), 100)
+    # CES 7 7 7 7 6 2: mean 6, t interval 3.9011 … 8.0989 → … 7
+    assert (figures.ces.value, figures.ces.target) == (6, 5.5)
+    assert (figures.ces.interval.low, figures.ces.interval.high) == (approx4(3.901129), 7)
+
+
+def test_page_pdf_xlsx_and_api_show_the_same_response_rate_and_answer_rate(app, dataset, survey):
+    with app.app_context():
+        report = services.create_report(
+            services.ReportData("März", dataset.client_id, wave_ids=(dataset.march_id,)),
+            db.session.get(User, dataset.manager_id),
+        )
+        services.publish_report(report, db.session.get(User, dataset.manager_id))
+        report_id = report.id
+        snapshot = db.session.get(Report, report_id).figures
+        token = accounts.create_api_token(db.session.get(User, dataset.manager_id), "t")[1]
+        with app.test_request_context(headers={"Accept-Language": "en"}):
+            pdf = report_pdf(db.session.get(Report, report_id), "en")
+            workbook = report_workbook(db.session.get(Report, report_id), snapshot)
+    assert snapshot["survey"]["response_rate"]["value"] == 0.75
+    client = app.test_client()
+    api = client.get(
+        f"/api/v1/reports/{report_id}", headers={"Authorization": f"Bearer {token}"}
+    ).get_json()
+    assert api["figures"]["survey"]["response_rate"]["value"] == 0.75
+    assert api["figures"]["mystery"]["answer_rate"]["n"] == 9
+    with app.app_context():
+        login(client, db.session.get(User, dataset.manager_id))
+    page = client.get(f"/reports/{report_id}").get_data(as_text=True)
+    assert "Response rate (responses to invitations / invitations delivered)" in page
+    assert "75.0%" in page and "66.7%" in page
+    with pdfplumber.open(io.BytesIO(pdf)) as document:
+        text = " ".join(p.extract_text() or "" for p in document.pages).replace("\n", " ")
+    # the label wraps in its table cell: value, n and interval follow its first line
+    assert "Survey response rate (responses 75.0%* 4 30.1% to 95.4%" in text
+    assert "Answer rate 66.7%* 9 35.4% to 87.9%" in text
+    sheet_values = [
+        cell
+        for sheet in openpyxl.load_workbook(io.BytesIO(workbook)).worksheets
+        for row in sheet.iter_rows(values_only=True)
+        for cell in row
+    ]
+    assert "Response rate (of delivered invitations)" in sheet_values
+    assert 0.75 in sheet_values and pytest.approx(6 / 9) in sheet_values
