@@ -590,7 +590,7 @@ def test_deleting_addresses_keeps_hashes_and_clears_sent_mails(app, client, worl
     with app.app_context():
         survey = db.session.get_one(Survey, world.survey_a.id)
         assert survey.addresses_deleted_at is not None
-        invitations = db.session.scalars(select(Invitation)).all()
+        invitations = db.session.scalars(select(Invitation).order_by(Invitation.id)).all()
         assert [i.email for i in invitations] == [None, None]
         assert invitations[0].email_hash == email_hash("anna@example.de")
         assert {m.recipient for m in db.session.scalars(select(OutboxMail))} == {""}
