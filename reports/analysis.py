@@ -651,19 +651,11 @@ _PASSED = or_(
 )
 
 
-def _item_pools(scope: ReportScope) -> tuple[ItemPool, ...]:
-    """The per-contact sums of the pooled pass shares, in one query: answers are summed per
-    evaluation and cell (aᵢ, pᵢ), then n, Σa, Σp, Σa², Σp², Σap are aggregated per cell and, over
-    the per-evaluation totals, for every scored item at once."""
-    cells = (
-        select(
-            Evaluation.id.label("contact"),
-            ScorecardItem.method_dimension.label("method_dimension"),
-            ScorecardItem.quality_dimension.label("quality_dimension"),
-            func.count(EvaluationAnswer.id).label("a"),
-            _count(_PASSED).label("p"),
-        )
-        .select_from(Inquiry)
+def _scored_answers(scope: ReportScope, query):
+    """``query`` over the scope's counted answers: the applicable, scored answers of the primary
+    evaluations of sent, approved inquiries, each joined to its item."""
+    return (
+        query.select_from(Inquiry)
         .join(ContactLog, ContactLog.inquiry_id == Inquiry.id)
         .join(Evaluation, Evaluation.inquiry_id == Inquiry.id)
         .join(EvaluationAnswer, EvaluationAnswer.evaluation_id == Evaluation.id)
@@ -673,6 +665,24 @@ def _item_pools(scope: ReportScope) -> tuple[ItemPool, ...]:
             _SENT,
             Evaluation.kind == EvaluationKind.PRIMARY,
             EvaluationAnswer.earned.is_not(None),
+        )
+    )
+
+
+def _item_pools(scope: ReportScope) -> tuple[ItemPool, ...]:
+    """The per-contact sums of the pooled pass shares, in one query: answers are summed per
+    evaluation and cell (aᵢ, pᵢ), then n, Σa, Σp, Σa², Σp², Σap are aggregated per cell and, over
+    the per-evaluation totals, for every scored item at once."""
+    cells = (
+        _scored_answers(
+            scope,
+            select(
+                Evaluation.id.label("contact"),
+                ScorecardItem.method_dimension.label("method_dimension"),
+                ScorecardItem.quality_dimension.label("quality_dimension"),
+                func.count(EvaluationAnswer.id).label("a"),
+                _count(_PASSED).label("p"),
+            ),
         )
         .group_by(Evaluation.id, ScorecardItem.method_dimension, ScorecardItem.quality_dimension)
         .cte("cells")
@@ -728,24 +738,16 @@ def _item_pass_rates(scope: ReportScope) -> tuple[ItemPassRate, ...]:
     item = ScorecardItem
     passed = _PASSED
     counted = (
-        select(
-            EvaluationAnswer.item_id.label("item_id"),
-            func.count(EvaluationAnswer.id).label("n"),
-            _count(passed).label("passes"),
-            _count(and_(item.knockout.is_not(None), EvaluationAnswer.earned == 0)).label(
-                "knockouts"
+        _scored_answers(
+            scope,
+            select(
+                EvaluationAnswer.item_id.label("item_id"),
+                func.count(EvaluationAnswer.id).label("n"),
+                _count(passed).label("passes"),
+                _count(and_(item.knockout.is_not(None), EvaluationAnswer.earned == 0)).label(
+                    "knockouts"
+                ),
             ),
-        )
-        .select_from(Inquiry)
-        .join(ContactLog, ContactLog.inquiry_id == Inquiry.id)
-        .join(Evaluation, Evaluation.inquiry_id == Inquiry.id)
-        .join(EvaluationAnswer, EvaluationAnswer.evaluation_id == Evaluation.id)
-        .join(item, item.id == EvaluationAnswer.item_id)
-        .where(
-            *_in_scope(scope),
-            _SENT,
-            Evaluation.kind == EvaluationKind.PRIMARY,
-            EvaluationAnswer.earned.is_not(None),
         )
         .group_by(EvaluationAnswer.item_id)
         .subquery()

@@ -49,3 +49,13 @@ def make_inquiry_a_due(app, world, planned: dt.datetime, *items: ScorecardItem) 
         db.session.add(InquiryAttempt(inquiry=inquiry, number=1, due_at=planned))
         db.session.commit()
         return {item.text: item.id for item in version.items}
+
+
+def run_wave(app, world, **settings) -> None:
+    """Set the world's wave A running, with the given settings."""
+    with app.app_context():
+        wave = db.session.get(Wave, world.wave_a.id)
+        wave.status = WaveStatus.RUNNING
+        for name, value in settings.items():
+            setattr(wave, name, value)
+        db.session.commit()

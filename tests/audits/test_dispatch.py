@@ -14,18 +14,10 @@ from qcrm import scheduler
 from qcrm.db import utcnow
 from qcrm.extensions import db
 from qcrm.models import Channel, ChannelType, MailStatus, OutboxMail, SchedulerHeartbeat, User
+from tests.audits.helpers import run_wave
 from tests.conftest import free_port, login
 
 PLANNED = dt.datetime(2030, 1, 7, 9, 30, tzinfo=dt.UTC)  # the world's inquiries
-
-
-def _start_wave(app, world, **settings) -> None:
-    with app.app_context():
-        wave = db.session.get(Wave, world.wave_a.id)
-        wave.status = WaveStatus.RUNNING
-        for name, value in settings.items():
-            setattr(wave, name, value)
-        db.session.commit()
 
 
 def _inquiry(world, name="inquiry_a") -> Inquiry:
@@ -33,7 +25,7 @@ def _inquiry(world, name="inquiry_a") -> Inquiry:
 
 
 def test_inquiries_become_due_an_hour_ahead_and_testers_are_told(app, world, mailbox):
-    _start_wave(app, world, auto_send_email=False)
+    run_wave(app, world, auto_send_email=False)
     with app.app_context():
         assert dispatch.make_inquiries_due(PLANNED - dt.timedelta(minutes=61)) == 0
         assert dispatch.make_inquiries_due(PLANNED - dt.timedelta(minutes=60)) == 2
@@ -59,7 +51,7 @@ def test_email_inquiries_are_sent_from_the_persona_with_a_recorded_message_id(
     make_app, world, smtp_server, mailbox
 ):
     app = make_app(AUDIT_MAIL_DOMAIN="audit.example")
-    _start_wave(app, world, auto_send_email=True)
+    run_wave(app, world, auto_send_email=True)
     with app.app_context(), time_machine.travel(PLANNED, tick=False):
         dispatch.make_inquiries_due(utcnow())
         assert dispatch.send_automatic_attempts(utcnow(), "w1") == 2
@@ -79,7 +71,7 @@ def test_email_inquiries_are_sent_from_the_persona_with_a_recorded_message_id(
 def test_a_send_interrupted_by_a_crash_is_retaken_after_its_lease_with_the_same_message_id(
     app, world, mailbox
 ):
-    _start_wave(app, world, auto_send_email=True)
+    run_wave(app, world, auto_send_email=True)
     with app.app_context():
         dispatch.make_inquiries_due(PLANNED)
         attempt_id = _inquiry(world).attempts[0].id
@@ -107,7 +99,7 @@ def test_a_send_interrupted_by_a_crash_is_retaken_after_its_lease_with_the_same_
 
 def test_a_failed_send_is_retried_later_and_the_error_kept(make_app, world):
     app = make_app(AUDIT_SMTP_SERVER="127.0.0.1", AUDIT_SMTP_PORT=free_port(), MAIL_TIMEOUT=2)
-    _start_wave(app, world, auto_send_email=True)
+    run_wave(app, world, auto_send_email=True)
     with app.app_context(), time_machine.travel(PLANNED, tick=False):
         dispatch.make_inquiries_due(utcnow())
         assert dispatch.send_automatic_attempts(utcnow(), "w1") == 0
@@ -119,7 +111,7 @@ def test_a_failed_send_is_retried_later_and_the_error_kept(make_app, world):
 
 
 def _sent(app, world, sent_at=PLANNED, **wave_settings) -> None:
-    _start_wave(app, world, **wave_settings)
+    run_wave(app, world, **wave_settings)
     with app.app_context():
         dispatch.make_inquiries_due(sent_at)
         inquiry = _inquiry(world)
@@ -161,7 +153,7 @@ def test_a_second_attempt_is_created_once_and_moves_the_deadline(app, world, mai
 
 
 def test_a_due_inquiry_not_logged_in_time_is_overdue(app, world):
-    _start_wave(app, world, auto_send_email=False)
+    run_wave(app, world, auto_send_email=False)
     with app.app_context():
         dispatch.make_inquiries_due(PLANNED)
         assert dispatch.mark_overdue(PLANNED + dt.timedelta(minutes=119)) == 0
@@ -224,7 +216,7 @@ def test_testers_calendar_feed_lists_their_open_inquiries_and_can_be_revoked(app
 
     from tests.conftest import login
 
-    _start_wave(app, world)
+    run_wave(app, world)
     client = app.test_client()
     login(client, world.tester)
     page = client.post("/audits/my-inquiries/calendar", follow_redirects=True)
@@ -242,7 +234,7 @@ def test_testers_calendar_feed_lists_their_open_inquiries_and_can_be_revoked(app
 
 def _both_sent(app, world, **wave_settings) -> None:
     """Wave A running, both of its inquiries due and logged as sent by their testers."""
-    _start_wave(app, world, auto_send_email=False, **wave_settings)
+    run_wave(app, world, auto_send_email=False, **wave_settings)
     with app.app_context(), time_machine.travel(PLANNED, tick=False):
         dispatch.make_inquiries_due(PLANNED)
         for name in ("inquiry_a", "inquiry_other"):
@@ -319,7 +311,7 @@ def test_an_inquiry_whose_mail_cannot_be_built_is_reported_and_the_others_are_se
     app, world, mailbox
 ):
     channel_id = _move_inquiry_other(app, world, address="beschwerde@aue.example\nBcc: x@y.de")
-    _start_wave(app, world, auto_send_email=True)
+    run_wave(app, world, auto_send_email=True)
     with time_machine.travel(PLANNED, tick=False):  # the attempts' sending time is the clock's
         assert scheduler.run_once(app, worker="host:5", now=PLANNED) == 0
     with app.app_context():
@@ -359,7 +351,7 @@ def test_a_tester_whose_language_breaks_the_notice_stops_only_that_inquiry(app, 
     with app.app_context():
         db.session.get(User, world.other_tester.id).language = "zz"  # no such locale
         db.session.commit()
-    _start_wave(app, world, auto_send_email=False)
+    run_wave(app, world, auto_send_email=False)
     assert scheduler.run_once(app, worker="host:6", now=PLANNED - dt.timedelta(minutes=30)) == 0
     with app.app_context():
         assert _inquiry(world).status is InquiryStatus.DUE
@@ -376,7 +368,7 @@ def test_an_inquiry_with_an_unreadable_timeout_is_reported_and_the_others_become
     app, world
 ):
     _move_inquiry_other(app, world, type=ChannelType.WEB_FORM, address="https://aue.example/k")
-    _start_wave(app, world, auto_send_email=False, answer_timeouts={"email": 72, "web_form": "x"})
+    run_wave(app, world, auto_send_email=False, answer_timeouts={"email": 72, "web_form": "x"})
     with app.app_context(), time_machine.travel(PLANNED, tick=False):
         dispatch.make_inquiries_due(PLANNED)
         for name in ("inquiry_a", "inquiry_other"):

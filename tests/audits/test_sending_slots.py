@@ -8,26 +8,18 @@ import datetime as dt
 import time_machine
 
 from audits import contact_logs, dispatch
-from audits.models import HourBand, Inquiry, Wave, WaveStatus
+from audits.models import HourBand, Inquiry
 from qcrm.db import utcnow
 from qcrm.extensions import db
+from tests.audits.helpers import run_wave
 
 PLANNED = dt.datetime(2030, 1, 7, 9, 30, tzinfo=dt.UTC)  # Monday 10:30 in Berlin: morning
 #: Tuesday 18:10 in Berlin (17:10 UTC): the evening band of the next day.
 TUESDAY_EVENING = dt.datetime(2030, 1, 8, 17, 10, tzinfo=dt.UTC)
 
 
-def _run_wave(app, world, **settings) -> None:
-    with app.app_context():
-        wave = db.session.get(Wave, world.wave_a.id)
-        wave.status = WaveStatus.RUNNING
-        for name, value in settings.items():
-            setattr(wave, name, value)
-        db.session.commit()
-
-
 def test_a_sending_logged_by_the_tester_a_day_late_keeps_its_own_weekday_and_band(app, world):
-    _run_wave(app, world)
+    run_wave(app, world)
     with app.app_context(), time_machine.travel(TUESDAY_EVENING, tick=False):
         dispatch.make_inquiries_due(PLANNED)
         inquiry = db.session.get(Inquiry, world.inquiry_a.id)
@@ -47,7 +39,7 @@ def test_an_automatic_e_mail_sent_late_by_the_scheduler_keeps_its_actual_slot(
     make_app, world, smtp_server
 ):
     app = make_app(AUDIT_MAIL_DOMAIN="audit.example")
-    _run_wave(app, world, auto_send_email=True)
+    run_wave(app, world, auto_send_email=True)
     with app.app_context():
         with time_machine.travel(PLANNED, tick=False):
             dispatch.make_inquiries_due(utcnow())
