@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from flask import Flask, Response, render_template, request
 from flask_babel import gettext as _
@@ -29,6 +29,10 @@ NUL = "\x00"
 #: What XML 1.0 forbids: control characters other than tab, newline and carriage return,
 #: U+FFFE, U+FFFF and (lone) surrogates.
 XML_FORBIDDEN_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+#: A surrogate on its own (JSON's \\ud800 escape): no UTF-8 encoding, so no database takes it.
+LONE_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+#: Endpoints that clean lone surrogates themselves: a respondent's answers are kept, cleaned.
+CLEANS_SURROGATES = frozenset({"api_public_surveys.PublicResponsesResource"})
 
 
 def xml_safe(text: str) -> str:
@@ -87,32 +91,47 @@ def _nul_fields() -> Iterator[str]:
                 if NUL in key or NUL in (upload.filename or ""):
                     yield key.replace(NUL, "")
         elif request.is_json:
-            yield from _nul_in_json(request.get_json(silent=True), "")
+            yield from _json_fields(request.get_json(silent=True), "", lambda text: NUL in text)
 
 
-def _nul_in_json(value: object, name: str) -> Iterator[str]:
+def _surrogate_fields() -> Iterator[str]:
+    """The names of the JSON body's fields that hold a lone surrogate (only JSON escapes can
+    carry one: URL and form decoding replace invalid UTF-8)."""
+    if request.is_json and request.endpoint not in CLEANS_SURROGATES:
+        found = LONE_SURROGATE_RE.search
+        yield from _json_fields(request.get_json(silent=True), "", lambda text: bool(found(text)))
+
+
+def _json_fields(value: object, name: str, bad: Callable[[str], bool]) -> Iterator[str]:
     if isinstance(value, str):
-        if NUL in value:
+        if bad(value):
             yield name
     elif isinstance(value, dict):
         for key, item in value.items():
             child = f"{name}.{key}" if name else str(key)
-            if NUL in str(key):
-                yield child.replace(NUL, "")
+            if bad(str(key)):
+                yield XML_FORBIDDEN_RE.sub("", child)
             else:
-                yield from _nul_in_json(item, child)
+                yield from _json_fields(item, child, bad)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _nul_in_json(item, f"{name}.{index}" if name else str(index))
+            yield from _json_fields(item, f"{name}.{index}" if name else str(index), bad)
 
 
 def refuse_nul() -> Response | None:
-    """Before every request: a NUL character anywhere is a 400 naming the field."""
+    """Before every request: a NUL character anywhere, or a lone surrogate in a JSON body, is a
+    400 naming the field."""
     fields = list(dict.fromkeys(_nul_fields()))
-    if not fields:
-        return None
-    logger.info("Refused a request with a NUL character in %s", ", ".join(fields))
-    message = _("The input contains a NUL character (U+0000), which is not allowed.")
+    if fields:
+        message = _("The input contains a NUL character (U+0000), which is not allowed.")
+    else:
+        fields = list(dict.fromkeys(_surrogate_fields()))
+        if not fields:
+            return None
+        message = _(
+            "The input contains a lone surrogate (U+D800 to U+DFFF), which is not valid Unicode."
+        )
+    logger.info("Refused a request with hostile characters in %s", ", ".join(fields))
     from qcrm.permissions import is_api_request
 
     if is_api_request() or request.path.startswith("/api"):

@@ -165,6 +165,20 @@ def test_the_problem_names_the_field_with_the_nul(client, world):
     assert [e["field"] for e in response.get_json()["errors"]] == ["notes"]
 
 
+def test_a_lone_surrogate_in_a_json_body_is_a_400(app, client, world):
+    before = _counts(app)
+    body = json.dumps({"name": f"A{LONE_SURROGATE}", "notes": "ok"}, ensure_ascii=True)
+    response = client.post(
+        "/api/v1/clients",
+        data=body,
+        content_type="application/json",
+        headers=bearer(world.tokens["manager"]),
+    )
+    assert response.status_code == 400
+    assert [e["field"] for e in response.get_json()["errors"]] == ["name"]
+    assert _counts(app) == before
+
+
 # Ids beyond the database's integers --------------------------------------------------------
 
 ID_PATHS = (
