@@ -118,7 +118,7 @@ def _json_fields(value: object, name: str, bad: Callable[[str], bool]) -> Iterat
             yield from _json_fields(item, f"{name}.{index}" if name else str(index), bad)
 
 
-def refuse_nul() -> Response | None:
+def refuse_hostile_characters() -> Response | None:
     """Before every request: a NUL character anywhere, or a lone surrogate in a JSON body, is a
     400 naming the field."""
     fields = list(dict.fromkeys(_nul_fields()))
@@ -131,10 +131,10 @@ def refuse_nul() -> Response | None:
         message = _(
             "The input contains a lone surrogate (U+D800 to U+DFFF), which is not valid Unicode."
         )
-    logger.info("Refused a request with hostile characters in %s", ", ".join(fields))
+    logger.info("Refused a request with hostile characters in %r", fields)
     from qcrm.permissions import is_api_request
 
-    if is_api_request() or request.path.startswith("/api"):
+    if is_api_request():
         from qcrm.api import problem_response
 
         errors = [{"field": field, "message": message} for field in fields]
@@ -147,6 +147,7 @@ def refuse_nul() -> Response | None:
 
 
 def init_app(app: Flask) -> None:
-    """Bound the ``int`` converter (before any route is added) and refuse NUL first of all."""
+    """Bound the ``int`` converter (before any route is added); refuse hostile characters
+    before any other hook (rate limits, CSRF, token look-up) runs."""
     app.url_map.converters["int"] = BoundedIntConverter
-    app.before_request_funcs.setdefault(None, []).insert(0, refuse_nul)
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_hostile_characters)
