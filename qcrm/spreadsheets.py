@@ -65,5 +65,6 @@ def workbook_bytes(sheets: Iterable[tuple[str, Iterable[Sequence[Cell]]]]) -> by
 
 def _sheet_title(title: str) -> str:
     # []:*?/\ are not allowed in a sheet's name
-    cleaned = "".join(" " if char in "[]:*?/\\" else char for char in title).strip()
+    # and what XML forbids would make the file unreadable
+    cleaned = "".join(" " if char in "[]:*?/\\" else char for char in xml_safe(title)).strip()
     return cleaned[:SHEET_TITLE_MAX] or "Sheet"

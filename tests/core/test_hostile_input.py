@@ -391,6 +391,8 @@ def test_free_text_is_stored_without_characters_xml_forbids_and_exports(app, cli
 
 
 def test_an_xlsx_cell_with_old_forbidden_characters_still_opens():
-    data = workbook_bytes([("S", [[f"a{XML_NONCHARACTERS}b{LONE_SURROGATE}c\x01", 1]])])
+    title = f"S{XML_NONCHARACTERS}{LONE_SURROGATE}"
+    data = workbook_bytes([(title, [[f"a{XML_NONCHARACTERS}b{LONE_SURROGATE}c\x01", 1]])])
     sheet = load_workbook(io.BytesIO(data)).active
+    assert sheet.title == "S"
     assert sheet["A1"].value == "abc"
