@@ -32,6 +32,7 @@ from audits.models import (
     ReviewStatus,
 )
 from audits.scoring import DUPLICATE_ANSWER, UNKNOWN_ITEM, Answer, field_name
+from qcrm.api import VERSION_RANGE, Id
 from qcrm.errors import ServiceError
 from qcrm.extensions import csrf, db
 from qcrm.models import Role
@@ -94,7 +95,7 @@ class ReplySchema(Schema):
 
 
 class AnswerSchema(Schema):
-    item_id = fields.Integer(required=True)
+    item_id = Id(required=True)
     value = fields.Raw(allow_none=True, load_default=None, metadata=_VALUE_DOC)
     not_applicable = fields.Boolean(load_default=False)
     derived = fields.Boolean(dump_only=True, metadata={"description": "computed, not typed"})
@@ -115,6 +116,7 @@ class EvaluationSchema(Schema):
     version = fields.Integer(
         required=True,
         allow_none=True,
+        validate=VERSION_RANGE,
         metadata={"description": "the version the answers are based on; null for the first save"},
     )
     answers = fields.List(
@@ -166,7 +168,9 @@ class ContactLogSchema(Schema):
     )
     transcript = fields.String(load_default="", validate=validate.Length(max=50000))
     version = fields.Integer(
-        required=True, metadata={"description": "the version the change is based on"}
+        required=True,
+        validate=VERSION_RANGE,
+        metadata={"description": "the version the change is based on"},
     )
     first_answer_at = fields.DateTime(dump_only=True, allow_none=True)
     answered_attempt = fields.Integer(dump_only=True, allow_none=True)

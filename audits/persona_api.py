@@ -14,7 +14,7 @@ from marshmallow import Schema, fields, validate
 
 from audits import personas as service
 from audits.models import Persona
-from qcrm.api import EDITORS, MAX_PAGE_SIZE, PAGE_SIZE, _paginate
+from qcrm.api import EDITORS, MAX_PAGE_SIZE, PAGE_SIZE, Id, _paginate
 from qcrm.extensions import csrf, db
 from qcrm.permissions import allow
 
@@ -41,7 +41,7 @@ class PersonaSchema(Schema):
     )
     notes = fields.String(load_default="", validate=validate.Length(max=service.NOTES_MAX))
     tester_ids = fields.List(
-        fields.Integer(),
+        Id(),
         load_default=list,
         metadata={"description": "testers who may use the persona; empty: every tester"},
     )
@@ -68,9 +68,7 @@ class PersonaQuerySchema(Schema):
         validate=validate.Length(max=100),
         metadata={"description": "search in name, e-mail and phone"},
     )
-    tester_id = fields.Integer(
-        load_default=None, metadata={"description": "only personas this tester may use"}
-    )
+    tester_id = Id(load_default=None, metadata={"description": "only personas this tester may use"})
 
 
 def _data(values: dict) -> service.PersonaData:

@@ -24,6 +24,7 @@ from audits.models import (
 )
 from qcrm.api import EDITORS, MAX_PAGE_SIZE, PAGE_SIZE, _paginate
 from qcrm.extensions import csrf, db
+from qcrm.input_guard import MAX_ID
 from qcrm.permissions import allow
 
 blp = Blueprint(
@@ -55,7 +56,7 @@ class ScorecardItemSchema(Schema):
     id = fields.Integer(dump_only=True)
     version_id = fields.Integer(dump_only=True)
     position = fields.Integer(
-        validate=validate.Range(min=1),
+        validate=validate.Range(min=1, max=MAX_ID),
         metadata={
             "description": "1 = first; items stay grouped by method dimension. "
             "Optional: new items go to the end of their method dimension."

@@ -13,7 +13,7 @@ from audits import waves as service
 from audits.access import get_inquiry_or_404, get_wave_or_404
 from audits.models import HourBand, Inquiry, InquiryStatus, Wave, WaveStatus
 from audits.schedule import WEEKDAY_CODES
-from qcrm.api import MAX_PAGE_SIZE, PAGE_SIZE, _paginate
+from qcrm.api import MAX_PAGE_SIZE, PAGE_SIZE, Id, _paginate
 from qcrm.extensions import csrf
 from qcrm.models import Client, Role, User
 from qcrm.permissions import acting_user, allow, visible_clients
@@ -35,14 +35,14 @@ _positive = validate.Range(min=0, min_inclusive=False)
 class WaveSchema(Schema):
     id = fields.Integer(dump_only=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    client_id = fields.Integer(required=True)
-    scorecard_version_id = fields.Integer(required=True)
+    client_id = Id(required=True)
+    scorecard_version_id = Id(required=True)
     status = fields.Enum(WaveStatus, by_value=True, dump_only=True)
     period_start = fields.Date(required=True)
     period_end = fields.Date(required=True)
-    channel_ids = fields.List(fields.Integer(), required=True)
-    scenario_ids = fields.List(fields.Integer(), required=True)
-    tester_ids = fields.List(fields.Integer(), required=True)
+    channel_ids = fields.List(Id(), required=True)
+    scenario_ids = fields.List(Id(), required=True)
+    tester_ids = fields.List(Id(), required=True)
     contacts_per_cell = fields.Integer(required=True, validate=validate.Range(min=1, max=1000))
     weekdays = fields.List(
         fields.String(validate=validate.OneOf(WEEKDAY_CODES)), load_default=list(WEEKDAY_CODES[:5])

@@ -51,6 +51,7 @@ from qcrm.clients import CHANNEL_TYPE_LABELS, WEEKDAY_SHORT_LABELS
 from qcrm.errors import ServiceError
 from qcrm.extensions import db
 from qcrm.forms import ConfirmForm, put_errors_on_form
+from qcrm.input_guard import query_page
 from qcrm.models import Channel, Client, Role, User
 from qcrm.permissions import allow, public, visible_clients
 
@@ -229,7 +230,7 @@ def wave(wave_id: int):
         day += dt.timedelta(days=1)
     page = db.paginate(
         select(Inquiry).where(Inquiry.wave_id == wave.id).order_by(Inquiry.planned_at, Inquiry.id),
-        page=request.args.get("page", 1, type=int),
+        page=query_page(),
         per_page=INQUIRIES_PER_PAGE,
         error_out=False,
     )

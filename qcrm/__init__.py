@@ -33,7 +33,9 @@ def create_app(
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _finish_configuration(app)
 
-    from qcrm import extensions, i18n, security
+    from qcrm import extensions, i18n, input_guard, security
+
+    input_guard.init_app(app)
 
     extensions.db.init_app(app)
     extensions.migrate.init_app(app, extensions.db, directory=_migrations_dir())

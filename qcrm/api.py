@@ -17,6 +17,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from qcrm import clients as service
 from qcrm.errors import ServiceError
 from qcrm.extensions import csrf, db
+from qcrm.input_guard import MAX_ID, MAX_PAGE
 from qcrm.models import ChannelType, Client, ClientKind, Role
 from qcrm.permissions import (
     ALL_ROLES,
@@ -32,6 +33,18 @@ EDITORS = (Role.ADMIN, Role.MANAGER)
 READERS = (Role.ADMIN, Role.MANAGER, Role.EXECUTIVE)
 PAGE_SIZE = 25
 MAX_PAGE_SIZE = 200
+
+
+class Id(fields.Integer):
+    """An object's id in a body or query: 1 … 2**31 - 1, what PostgreSQL's INTEGER holds, so
+    a larger number is a field error instead of an overflow in the database."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+#: A version counter sent back for optimistic locking: bounded like an id.
+VERSION_RANGE = validate.Range(min=0, max=MAX_ID)
 
 
 def problem_response(
@@ -183,6 +196,11 @@ class MeResource(MethodView):
 
 
 def _paginate(query, pagination_parameters):
+    if pagination_parameters.page > MAX_PAGE:
+        # far beyond any list: empty, and no offset the database's integers cannot hold
+        counted = db.paginate(query, page=1, per_page=1, error_out=False, count=True)
+        pagination_parameters.item_count = counted.total or 0
+        return []
     page = db.paginate(
         query,
         page=pagination_parameters.page,

@@ -14,7 +14,8 @@ from collections.abc import Iterable, Sequence
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+from qcrm.input_guard import xml_safe
 
 #: Cell values a row may hold; None is an empty cell.
 Cell = str | int | float | bool | dt.date | None
@@ -38,8 +39,9 @@ def xlsx_cell(sheet, value: Cell):
     """A value for ``sheet.append`` of a write-only sheet: text always as a string cell."""
     if not isinstance(value, str):
         return value
-    # Control characters are not allowed in XLSX text; they carry no meaning in user text.
-    value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    # Characters XML forbids (control characters, U+FFFE, U+FFFF, lone surrogates) would make
+    # the file unreadable; they carry no meaning in user text, and old data may hold them.
+    value = xml_safe(value)
     cell = WriteOnlyCell(sheet, value=value)
     # Always a string cell: openpyxl would otherwise store "=…" as a formula.
     cell.data_type = "s"
@@ -63,5 +65,6 @@ def workbook_bytes(sheets: Iterable[tuple[str, Iterable[Sequence[Cell]]]]) -> by
 
 def _sheet_title(title: str) -> str:
     # []:*?/\ are not allowed in a sheet's name
-    cleaned = "".join(" " if char in "[]:*?/\\" else char for char in title).strip()
+    # and what XML forbids would make the file unreadable
+    cleaned = "".join(" " if char in "[]:*?/\\" else char for char in xml_safe(title)).strip()
     return cleaned[:SHEET_TITLE_MAX] or "Sheet"

@@ -15,7 +15,7 @@ from flask_babel import force_locale, get_locale
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from qcrm.api import MAX_PAGE_SIZE, PAGE_SIZE, _paginate
+from qcrm.api import MAX_PAGE_SIZE, PAGE_SIZE, Id, _paginate
 from qcrm.extensions import csrf
 from qcrm.permissions import acting_user, allow, scope_url_parameter
 from reports import delivery
@@ -111,7 +111,7 @@ class PdfQuerySchema(Schema):
 
 class SubscriptionSchema(Schema):
     id = fields.Integer(dump_only=True)
-    client_id = fields.Integer(required=True)
+    client_id = Id(required=True)
     frequency = fields.Enum(
         DeliveryFrequency,
         by_value=True,

@@ -43,6 +43,7 @@ from qcrm.accounts import external_url
 from qcrm.db import utcnow
 from qcrm.errors import ServiceError
 from qcrm.extensions import db
+from qcrm.input_guard import bounded_id
 from qcrm.mail import Attachment, queue_mail
 from qcrm.models import Client, User
 from qcrm.permissions import can_see_client, visible_clients
@@ -111,7 +112,9 @@ def subscribe(
     user: User, client_id: int, frequency: DeliveryFrequency, now: dt.datetime | None = None
 ) -> ReportSubscription:
     """Subscribe the user to a client's reports; an existing subscription changes its frequency."""
-    if user.role not in REPORT_READERS or not can_see_client(user, client_id):
+    # an id of no client would fail at the foreign key, as a server error
+    known = bounded_id(client_id) is not None and db.session.get(Client, client_id) is not None
+    if user.role not in REPORT_READERS or not known or not can_see_client(user, client_id):
         raise ServiceError.on("client_id", _("Choose one of your clients."))
     existing = _subscription(user.id, client_id)
     if existing is None:

@@ -15,6 +15,7 @@ from wtforms import (
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from qcrm.input_guard import ids_in_range
 from reports.dashboard import QUADRANT_LABELS
 from reports.services import FINDING_TEXT_MAX, TITLE_MAX
 from reports.swot import Quadrant
@@ -26,15 +27,18 @@ class ReportForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=TITLE_MAX)])
     # unknown ids are the service's business: it says whose they must be
     client_id = SelectField(
-        _l("Client"), coerce=int, validators=[InputRequired()], validate_choice=False
+        _l("Client"),
+        coerce=int,
+        validators=[InputRequired(), ids_in_range],
+        validate_choice=False,
     )
     wave_ids = SelectMultipleField(
-        _l("Waves"), coerce=int, validators=[Optional()], validate_choice=False
+        _l("Waves"), coerce=int, validators=[Optional(), ids_in_range], validate_choice=False
     )
     period_start = DateField(_l("Period from"), validators=[Optional()])
     period_end = DateField(_l("Period to"), validators=[Optional()])
     channel_ids = SelectMultipleField(
-        _l("Channels"), coerce=int, validators=[Optional()], validate_choice=False
+        _l("Channels"), coerce=int, validators=[Optional(), ids_in_range], validate_choice=False
     )
 
     def validate(self, extra_validators=None) -> bool:

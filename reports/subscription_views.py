@@ -13,6 +13,7 @@ from wtforms.validators import DataRequired
 
 from qcrm.errors import ServiceError
 from qcrm.extensions import db
+from qcrm.input_guard import bounded_id
 from qcrm.models import Client
 from qcrm.permissions import allow
 from reports import bp
@@ -64,7 +65,7 @@ def subscriptions():
 @allow(*REPORT_READERS)
 def change_subscription():
     form = SubscriptionForm()
-    client_id = int(form.client_id.data) if (form.client_id.data or "").isdigit() else None
+    client_id = bounded_id(form.client_id.data)
     client = db.session.get(Client, client_id) if client_id else None
     if form.validate() and client is not None:
         try:

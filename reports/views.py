@@ -23,6 +23,7 @@ from qcrm.db import utcnow
 from qcrm.errors import ServiceError
 from qcrm.extensions import db
 from qcrm.forms import ConfirmForm, put_errors_on_form
+from qcrm.input_guard import query_id
 from qcrm.models import Channel, Client
 from qcrm.permissions import allow, can_see_client, visible_clients
 from reports import bp, dashboard, services
@@ -128,7 +129,7 @@ def _fill_choices(form: ReportForm) -> None:
 
 def _preselect(form: ReportForm) -> None:
     """``?wave_id=`` chooses that wave and its client and suggests a title."""
-    wave_id = request.args.get("wave_id", type=int)
+    wave_id = query_id("wave_id")
     wave = db.session.get(Wave, wave_id) if wave_id else None
     if wave is None or not can_see_client(current_user, wave.client_id):
         return

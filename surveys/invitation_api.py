@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from qcrm.api import MAX_PAGE_SIZE, PAGE_SIZE, _paginate
+from qcrm.api import MAX_PAGE_SIZE, PAGE_SIZE, Id, _paginate
 from qcrm.db import utcnow
 from qcrm.errors import ServiceError
 from qcrm.extensions import csrf
@@ -50,12 +50,12 @@ class InvitationSchema(Schema):
 class InvitationQuerySchema(Schema):
     state = fields.Enum(InvitationState, by_value=True)
     delivery = fields.Enum(Delivery, by_value=True)
-    channel_id = fields.Integer()
+    channel_id = Id()
 
 
 class RecipientSchema(Schema):
     email = fields.String(required=True, validate=validate.Length(max=320))
-    channel_id = fields.Integer(allow_none=True, load_default=None)
+    channel_id = Id(allow_none=True, load_default=None)
 
 
 class DeliveryFailureSchema(Schema):

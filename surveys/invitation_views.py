@@ -14,6 +14,7 @@ from qcrm.db import utcnow
 from qcrm.errors import ServiceError
 from qcrm.extensions import csrf, db
 from qcrm.forms import put_errors_on_form
+from qcrm.input_guard import query_page
 from qcrm.permissions import allow, public
 from surveys import bp, respond_bp
 from surveys import invitations as service
@@ -39,7 +40,7 @@ def _render_page(survey: Survey, upload_form: UploadForm, status: int = 200):
         query = query.where(Invitation.state == InvitationState(state))
     page = db.paginate(
         query.order_by(Invitation.id),
-        page=request.args.get("page", 1, type=int),
+        page=query_page(),
         per_page=PER_PAGE,
         error_out=False,
     )

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from qcrm.api import problem_response
+from qcrm.api import Id, problem_response
 from qcrm.db import utcnow
 from qcrm.errors import ServiceError
 from qcrm.extensions import csrf
@@ -61,7 +61,7 @@ class PublicResponseSchema(Schema):
             "time), so a retry after a network error cannot count twice"
         },
     )
-    channel_id = fields.Integer(
+    channel_id = Id(
         load_default=None,
         metadata={
             "description": "The channel the respondent used; ignored unless the survey names it"

@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from qcrm.db import utcnow
 from qcrm.errors import ServiceError
 from qcrm.extensions import csrf, limiter
+from qcrm.input_guard import query_id
 from qcrm.permissions import public
 from surveys import respond_bp, responses
 from surveys.models import InvitationState, QuestionKind, Survey
@@ -160,7 +161,7 @@ def public_link(public_token: str):
         form,
         url_for(".public_thanks", public_token=public_token),
         public_key=form.key.data,
-        channel_id=request.args.get("channel", type=int),
+        channel_id=query_id("channel"),
     )
 
 

@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 
 from qcrm.errors import ServiceError
 from qcrm.extensions import db
+from qcrm.input_guard import xml_safe
 from surveys.models import (
     CHOICE_KINDS,
     SCALE_KINDS,
@@ -194,7 +195,9 @@ def answer_rows(survey: Survey, raw_answers: Mapping[str, Sequence[str]]) -> lis
         name = field_name(question)
         given = _values(raw_answers, name)
         if question.kind is QuestionKind.FREE_TEXT:
-            text = _CONTROL.sub("", "\n".join(given).replace("\r\n", "\n").replace("\r", "\n"))
+            text = "\n".join(given).replace("\r\n", "\n").replace("\r", "\n")
+            # what XML forbids would make every XLSX export of the survey unreadable
+            text = xml_safe(_CONTROL.sub("", text))
             text = text.strip()
             if not text:
                 if question.required:

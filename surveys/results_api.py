@@ -13,8 +13,9 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from qcrm.api import MAX_PAGE_SIZE, PAGE_SIZE, _paginate, problem_response
+from qcrm.api import MAX_PAGE_SIZE, PAGE_SIZE, Id, _paginate, problem_response
 from qcrm.extensions import csrf
+from qcrm.input_guard import MAX_PAGE
 from qcrm.permissions import acting_user, allow
 from qcrm.statistics import Figure
 from surveys.access import SURVEY_EDITORS, SURVEY_READERS, get_survey_or_404
@@ -158,11 +159,11 @@ class SurveyResultsSchema(Schema):
 
 
 class SurveyResultsQuerySchema(Schema):
-    channel_id = fields.Integer(metadata={"description": "only responses of this channel"})
+    channel_id = Id(metadata={"description": "only responses of this channel"})
     start = fields.Date(metadata={"description": "first day (with end: no invitation figures)"})
     end = fields.Date(metadata={"description": "last day"})
     grain = fields.Enum(Grain, by_value=True, load_default=Grain.MONTH)
-    verbatim_page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    verbatim_page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
     verbatims_per_page = fields.Integer(
         load_default=VERBATIMS_PER_PAGE, validate=validate.Range(min=1, max=200)
     )

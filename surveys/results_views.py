@@ -25,6 +25,7 @@ from wtforms.validators import Optional
 
 from qcrm.errors import ServiceError
 from qcrm.forms import put_errors_on_form
+from qcrm.input_guard import query_page
 from qcrm.permissions import allow
 from surveys import bp
 from surveys import exports as export_service
@@ -70,7 +71,7 @@ def _filters(survey: Survey) -> tuple[ResultsFilterForm, int | None, Grain]:
 def results(survey_id: int):
     survey = get_survey_or_404(current_user, survey_id)
     form, channel_id, grain = _filters(survey)
-    page = request.args.get("page", 1, type=int) or 1
+    page = query_page()
     try:
         data = survey_results(survey, channel_id=channel_id, grain=grain, verbatim_page=page)
     except ServiceError as error:

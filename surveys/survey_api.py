@@ -10,7 +10,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from qcrm.api import MAX_PAGE_SIZE, PAGE_SIZE, _paginate
+from qcrm.api import MAX_PAGE_SIZE, PAGE_SIZE, Id, _paginate
 from qcrm.db import utcnow
 from qcrm.extensions import csrf, db
 from qcrm.permissions import acting_user, allow
@@ -64,11 +64,11 @@ class QuestionSchema(Schema):
 class SurveySchema(Schema):
     id = fields.Integer(dump_only=True)
     title = fields.String(required=True)
-    client_id = fields.Integer(required=True)
+    client_id = Id(required=True)
     introduction = fields.String(load_default="")
     thank_you_text = fields.String(load_default="")
     language = fields.String(load_default="de", metadata={"description": "de or en"})
-    channel_ids = fields.List(fields.Integer(), load_default=list)
+    channel_ids = fields.List(Id(), load_default=list)
     target_csat = fields.Float(
         allow_none=True, load_default=None, metadata={"description": "share of 4–5, 0–1"}
     )
@@ -103,7 +103,7 @@ class SurveyDetailSchema(SurveySchema):
 
 class SurveyQuerySchema(Schema):
     archived = fields.Boolean(load_default=False, metadata={"description": "include archived"})
-    client_id = fields.Integer(load_default=None)
+    client_id = Id(load_default=None)
 
 
 class MoveSchema(Schema):
