@@ -111,3 +111,31 @@ def test_survey_api_refuses_a_title_with_cr_lf_and_an_escape_in_the_introduction
         "/api/v1/surveys", json={**body, "introduction": MULTI_LINE_ALLOWED_TEXT}, headers=headers
     )
     assert kept.status_code == 201, kept.get_json()
+
+
+def test_persona_api_refuses_control_characters_naming_each_field(client, world):
+    response = client.post(
+        "/api/v1/personas",
+        json={
+            "display_name": "Anna\r\nBerg",
+            "phone": "0170\x1b1",
+            "social_handles": {"x": "anna\x7f"},
+            "notes": "a\x07b",
+        },
+        headers=bearer(world.tokens["manager"]),
+    )
+    assert {"display_name", "phone", "social_handles.x", "notes"} <= _fields(response)
+
+
+def test_scenario_api_refuses_a_title_with_a_line_break_and_keeps_a_multi_line_script(
+    client, world
+):
+    headers = bearer(world.tokens["manager"])
+    body = {"title": "Bestellung", "category": "order", "script": MULTI_LINE_ALLOWED_TEXT}
+    refused = client.post(
+        "/api/v1/scenarios", json={**body, "title": "Bestellung\nX"}, headers=headers
+    )
+    assert _fields(refused) == {"title"}
+    escape = client.post("/api/v1/scenarios", json={**body, "script": "a\x1bb"}, headers=headers)
+    assert _fields(escape) == {"script"}
+    assert client.post("/api/v1/scenarios", json=body, headers=headers).status_code == 201
