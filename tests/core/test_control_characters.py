@@ -139,3 +139,24 @@ def test_scenario_api_refuses_a_title_with_a_line_break_and_keeps_a_multi_line_s
     escape = client.post("/api/v1/scenarios", json={**body, "script": "a\x1bb"}, headers=headers)
     assert _fields(escape) == {"script"}
     assert client.post("/api/v1/scenarios", json=body, headers=headers).status_code == 201
+
+
+def test_user_and_token_names_refuse_line_breaks(app, client, world, mailbox):
+    from qcrm import accounts
+    from qcrm.errors import ServiceError
+    from qcrm.models import User
+
+    login(client, world.admin)
+    before = _count(app, User)
+    response = client.post(
+        "/admin/users/new",
+        data={"email": "neu@qcrm.example", "name": "Neu\r\nBcc: x@y", "role": "tester"},
+    )
+    assert response.status_code == 400
+    assert b"without control characters" in response.data
+    assert _count(app, User) == before and mailbox == []
+    with app.app_context():
+        user = db.session.get(User, world.manager.id)
+        with pytest.raises(ServiceError) as raised:
+            accounts.create_api_token(user, "Skript\x1b")
+    assert set(raised.value.errors) == {"name"}
