@@ -39,7 +39,11 @@ from qcrm.db import utcnow
 from qcrm.errors import ServiceError
 from qcrm.extensions import db
 from qcrm.models import User
+from qcrm.validation import check_number, check_text
 
+#: Upper bounds of a phone contact's figures, as the form has them.
+MAX_WAIT_SECONDS = 10_000 * 60
+MAX_TRIES = 1000
 EDITABLE_BY_TESTER = (ReviewStatus.DRAFT, ReviewStatus.RETURNED)
 
 #: The scoring module speaks plain English; these are its messages for the user's language.
@@ -131,6 +135,10 @@ def save_contact_log(
         value = getattr(data, name)
         if value is not None and value < 0:
             errors[name] = _("This must not be negative.")
+    # the form's bounds (10,000 minutes, 1,000 tries); larger ones overflow the columns
+    check_number(errors, "wait_seconds", data.wait_seconds, 0, MAX_WAIT_SECONDS)
+    check_number(errors, "tries", data.tries, 0, MAX_TRIES)
+    check_text(errors, "transcript", data.transcript, multi_line=True)
     if data.solved and (data.no_answer or data.not_contactable):
         errors["solved"] = _("Only an answer can solve the scenario.")
     if errors:

@@ -17,6 +17,7 @@ from qcrm.errors import ServiceError
 from qcrm.extensions import db
 from qcrm.models import ChannelType, Client, Role, User
 from qcrm.permissions import visible_clients
+from qcrm.validation import check_text
 
 #: Platforms a persona can have a handle on, keyed like the channel types they match.
 SOCIAL_PLATFORMS = {
@@ -157,6 +158,11 @@ def _apply_persona_data(persona: Persona, data: PersonaData) -> None:
     handles = _clean_handles(data.social_handles, errors)
     if len(data.notes.strip()) > NOTES_MAX:
         errors["notes"] = _("At most %(n)d characters.", n=NOTES_MAX)
+    for field_name, text in (("display_name", name), ("phone", phone), ("email", email)):
+        check_text(errors, field_name, text)
+    for platform, handle in data.social_handles.items():
+        check_text(errors, f"social_handles.{platform}", handle)
+    check_text(errors, "notes", data.notes, multi_line=True)
     testers = _load_testers(persona, data.tester_ids, errors)
     if errors:
         raise ServiceError(errors)

@@ -16,6 +16,7 @@ from qcrm.db import utcnow
 from qcrm.errors import ServiceError
 from qcrm.extensions import db
 from qcrm.models import ChannelType
+from qcrm.validation import check_text
 
 E = TypeVar("E", bound=Enum)
 
@@ -102,6 +103,9 @@ def _apply_scenario_data(scenario: Scenario, data: ScenarioData) -> None:
     for name in ("script", "expected_answer", "solved_criteria"):
         if name not in errors and len(getattr(data, name).strip()) > TEXT_MAX:
             errors[name] = _("At most %(n)d characters.", n=TEXT_MAX)
+    check_text(errors, "title", title)
+    for name in ("script", "expected_answer", "solved_criteria"):
+        check_text(errors, name, getattr(data, name), multi_line=True)
     category = _member(ScenarioCategory, data.category)
     if category is None:
         errors["category"] = _("Choose a category.")

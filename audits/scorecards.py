@@ -31,11 +31,14 @@ from audits.models import (
 from qcrm.db import utcnow
 from qcrm.errors import ServiceError
 from qcrm.extensions import db
+from qcrm.validation import SECONDS_PER_YEAR, check_number, check_text
 
 #: Item types that can have a threshold (and so a comparison) to earn their weight.
 THRESHOLD_TYPES = (ItemType.NUMBER, ItemType.DURATION)
 METHOD_ORDER = {dimension: index for index, dimension in enumerate(MethodDimension)}
 MAX_WEIGHT = 100.0
+#: The largest threshold of a number item (durations: a year in seconds).
+MAX_THRESHOLD = 1_000_000_000
 NAME_LENGTH = 200
 DESCRIPTION_LENGTH = 5000
 TEXT_LENGTH = 300
@@ -68,6 +71,8 @@ def _apply_scorecard_data(scorecard: Scorecard, data: ScorecardData) -> None:
         errors["name"] = _("A scorecard with this name already exists.")
     if len(description) > DESCRIPTION_LENGTH:
         errors["description"] = _("At most %(n)d characters.", n=DESCRIPTION_LENGTH)
+    check_text(errors, "name", name)
+    check_text(errors, "description", description, multi_line=True)
     if errors:
         raise ServiceError(errors)
     scorecard.name = name
@@ -247,6 +252,12 @@ def _check_item(
     rate = data.target_pass_rate
     if rate is not None and not (math.isfinite(rate) and 0 <= rate <= 1):
         errors["target_pass_rate"] = _("A share lies between 0 and 100 %.")
+    if data.item_type in THRESHOLD_TYPES:
+        # durations in seconds up to a year; counts and amounts finite, not negative
+        top = SECONDS_PER_YEAR if data.item_type is ItemType.DURATION else MAX_THRESHOLD
+        check_number(errors, "threshold", data.threshold, 0, top)
+    check_text(errors, "text", text)
+    check_text(errors, "help_text", data.help_text, multi_line=True)
     return errors
 
 

@@ -13,11 +13,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from audits.models import Comparison, ItemType, KnockoutScope, MethodDimension, ScorecardItem
+from qcrm.validation import SECONDS_PER_YEAR
 
 #: Item types compared against a threshold; without one they are recorded but not scored.
 THRESHOLD_TYPES = (ItemType.NUMBER, ItemType.DURATION)
 SCALE_MIN = 1
 SCALE_MAX = 5
+#: The largest answer of a number item (durations: a year in seconds), as for thresholds.
+MAX_NUMBER_ANSWER = 1_000_000_000
 
 # Field errors of `validate_answers`. English source strings on purpose: this module stays
 # free of Flask, and the caller translates them (gettext) before showing them.
@@ -151,7 +154,8 @@ def _value_error(rule: ItemRule, value: object) -> str | None:
     if rule.item_type is ItemType.SCALE:
         valid = isinstance(value, int) and not isinstance(value, bool)
         return None if valid and SCALE_MIN <= value <= SCALE_MAX else NOT_SCALE
-    valid = _is_real(value) and _is_finite(value) and value >= 0
+    top = SECONDS_PER_YEAR if rule.item_type is ItemType.DURATION else MAX_NUMBER_ANSWER
+    valid = _is_real(value) and _is_finite(value) and 0 <= value <= top
     if valid:
         return None
     return NOT_DURATION if rule.item_type is ItemType.DURATION else NOT_NUMBER

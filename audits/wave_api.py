@@ -17,6 +17,7 @@ from qcrm.api import MAX_PAGE_SIZE, PAGE_SIZE, Id, _paginate
 from qcrm.extensions import csrf
 from qcrm.models import Client, Role, User
 from qcrm.permissions import acting_user, allow, visible_clients
+from qcrm.validation import HOURS_PER_YEAR, MINUTES_PER_YEAR
 
 PLANNERS = (Role.ADMIN, Role.MANAGER)
 
@@ -29,7 +30,8 @@ csrf.exempt(inquiries_blp)
 
 _share = validate.Range(min=0, max=1)
 _score = validate.Range(min=0, max=100)
-_positive = validate.Range(min=0, min_inclusive=False)
+_hours = validate.Range(min=0, max=HOURS_PER_YEAR, min_inclusive=False)
+_minutes = validate.Range(min=0, max=MINUTES_PER_YEAR, min_inclusive=False)
 
 
 class WaveSchema(Schema):
@@ -58,11 +60,11 @@ class WaveSchema(Schema):
         load_default=dict,
         metadata={"description": "hours per channel type; missing types get defaults"},
     )
-    second_attempt_after_hours = fields.Float(allow_none=True, load_default=None)
+    second_attempt_after_hours = fields.Float(allow_none=True, load_default=None, validate=_hours)
     auto_send_email = fields.Boolean(load_default=False)
     target_answer_rate = fields.Float(allow_none=True, load_default=None, validate=_share)
-    target_frt_median_minutes = fields.Float(allow_none=True, load_default=None, validate=_positive)
-    target_frt_within_hours = fields.Float(allow_none=True, load_default=None, validate=_positive)
+    target_frt_median_minutes = fields.Float(allow_none=True, load_default=None, validate=_minutes)
+    target_frt_within_hours = fields.Float(allow_none=True, load_default=None, validate=_hours)
     target_frt_within_share = fields.Float(allow_none=True, load_default=0.9, validate=_share)
     target_dimension_scores = fields.Dict(
         keys=fields.String(validate=validate.OneOf(["transaction", "communication", "handling"])),

@@ -21,6 +21,7 @@ from audits.schedule import WEEKDAY_CODES
 from qcrm.clients import WEEKDAY_LABELS
 from qcrm.forms import label_choices
 from qcrm.models import ChannelType
+from qcrm.validation import HOURS_PER_YEAR, MINUTES_PER_YEAR
 
 HOUR_BAND_LABELS = {
     HourBand.NIGHT: _l("Night (0–6 h)"),
@@ -69,7 +70,10 @@ def _score(label):
 
 def _hours(label, default):
     return DecimalField(
-        label, places=1, default=default, validators=[InputRequired(), NumberRange(min=0.1)]
+        label,
+        places=1,
+        default=default,
+        validators=[InputRequired(), NumberRange(0.1, HOURS_PER_YEAR)],
     )
 
 
@@ -106,7 +110,7 @@ class WaveForm(FlaskForm):
     second_attempt_after_hours = DecimalField(
         _l("Second attempt after (hours without an answer)"),
         places=1,
-        validators=[Optional(), NumberRange(min=0.1)],
+        validators=[Optional(), NumberRange(0.1, HOURS_PER_YEAR)],
     )
     auto_send_email = BooleanField(_l("Send e-mail inquiries automatically from the persona"))
 
@@ -114,10 +118,12 @@ class WaveForm(FlaskForm):
     target_frt_median_minutes = DecimalField(
         _l("Median first response at most (minutes)"),
         places=0,
-        validators=[Optional(), NumberRange(min=1)],
+        validators=[Optional(), NumberRange(1, MINUTES_PER_YEAR)],
     )
     target_frt_within_hours = DecimalField(
-        _l("Answered within (hours)"), places=1, validators=[Optional(), NumberRange(min=0.1)]
+        _l("Answered within (hours)"),
+        places=1,
+        validators=[Optional(), NumberRange(0.1, HOURS_PER_YEAR)],
     )
     target_frt_within_share = _percent(_l("… for at least (percent of sent inquiries)"))
     target_transaction_score = _score(_l("Transaction score at least"))

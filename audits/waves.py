@@ -38,6 +38,7 @@ from qcrm.errors import ServiceError
 from qcrm.extensions import db
 from qcrm.models import Channel, ChannelType, Client, Role, User
 from qcrm.permissions import visible_clients
+from qcrm.validation import HOURS_PER_YEAR, MINUTES_PER_YEAR, check_number, check_text
 
 #: Default answer timeouts in hours by channel type (social media is expected to be fastest).
 DEFAULT_ANSWER_TIMEOUTS: dict[str, float] = {
@@ -129,7 +130,37 @@ def _check(data: WaveData, acting: User, today: dt.date) -> dict[str, str]:
     for name, value in scores.items():
         if value is not None and not 0 <= value <= 100:
             errors[f"target_{name}_score"] = _("A score lies between 0 and 100.")
+    _check_ranges(data, errors)
     return errors
+
+
+def _check_ranges(data: WaveData, errors: dict[str, str]) -> None:
+    """Every number finite and within a sensible range: the scheduler builds timedeltas from
+    the hours, and a report publishes the targets as JSON (which has no Infinity)."""
+    check_text(errors, "name", data.name)
+    check_number(errors, "contacts_per_cell", data.contacts_per_cell, 1, 1000, optional=False)
+    check_number(errors, "lockout_days", data.lockout_days, 0, 365, optional=False)
+    check_number(errors, "persona_reuse_days", data.persona_reuse_days, 0, 365, optional=False)
+    check_number(errors, "daily_cap_per_tester", data.daily_cap_per_tester, 1, 100, optional=False)
+    for channel_type, hours in data.answer_timeouts.items():
+        check_number(
+            errors, f"answer_timeouts.{channel_type}", hours, 0, HOURS_PER_YEAR, lo_inclusive=False
+        )
+    for name in ("second_attempt_after_hours", "target_frt_within_hours"):
+        check_number(errors, name, getattr(data, name), 0, HOURS_PER_YEAR, lo_inclusive=False)
+    check_number(
+        errors,
+        "target_frt_median_minutes",
+        data.target_frt_median_minutes,
+        0,
+        MINUTES_PER_YEAR,
+        lo_inclusive=False,
+    )
+    for name in ("target_answer_rate", "target_frt_within_share"):
+        check_number(errors, name, getattr(data, name), 0, 1)
+    for name, value in data.target_dimension_scores.items():
+        check_number(errors, f"target_{name}_score", value, 0, 100)
+    check_number(errors, "target_total_score", data.target_total_score, 0, 100)
 
 
 def _load_references(wave: Wave, data: WaveData, acting: User, errors: dict[str, str]) -> None:

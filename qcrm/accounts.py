@@ -22,6 +22,7 @@ from qcrm.errors import ServiceError
 from qcrm.extensions import db
 from qcrm.mail import MailReport, mail_report, queue_mail
 from qcrm.models import ApiToken, Client, Role, User
+from qcrm.validation import refuse_control_characters
 
 TOKEN_PREFIX = "qcrm_"  # noqa: S105 (a public marker, not a secret)
 
@@ -101,6 +102,7 @@ def _apply_user_data(user: User, data: UserData) -> None:
     name = data.name.strip()
     if not name:
         raise ServiceError.on("name", _("Please enter a name."))
+    refuse_control_characters({"name": name})  # the name is shown in mails and headers
     if data.language not in (None, *current_app.config["LANGUAGES"]):
         raise ServiceError.on("language", _("Unknown language."))
     clients = list(db.session.scalars(select(Client).where(Client.id.in_(data.client_ids))))
@@ -263,6 +265,7 @@ def create_api_token(user: User, name: str) -> tuple[ApiToken, str]:
         raise ServiceError.on("name", _("Please name the token, e.g. after the script using it."))
     if len(name) > 80:
         raise ServiceError.on("name", _("At most %(n)d characters.", n=80))
+    refuse_control_characters({"name": name})
     plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         user=user, name=name, token_hash=_token_digest(plaintext), prefix=plaintext[:12]

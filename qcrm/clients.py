@@ -18,6 +18,7 @@ from qcrm.errors import ServiceError
 from qcrm.extensions import db
 from qcrm.models import Channel, ChannelType, Client, ClientKind, User
 from qcrm.permissions import visible_clients
+from qcrm.validation import refuse_control_characters, text_error
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEKDAY_LABELS = {
@@ -148,6 +149,8 @@ class ClientData:
 
 def _apply_client_data(client: Client, data: ClientData) -> None:
     name = data.name.strip()
+    # a client's name ends up in mail subjects: CR/LF there makes the mail unbuildable
+    refuse_control_characters({"name": name, "notes": data.notes}, multi_line=("notes",))
     if not name:
         raise ServiceError.on("name", _("Please enter a name."))
     if len(name) > 160:
@@ -242,6 +245,10 @@ def _apply_channel_data(channel: Channel, data: ChannelData) -> None:
         errors["address"] = _("An e-mail channel needs an e-mail address.")
     if data.time_zone not in time_zones():
         errors["time_zone"] = _("Unknown time zone; use a name like Europe/Berlin.")
+    for field_name, text in (("name", name), ("address", address)):
+        message = text_error(text)
+        if message is not None:  # before the other rules: those messages would mislead
+            errors[field_name] = message
     try:
         hours = normalize_business_hours(data.business_hours)
     except ServiceError as error:

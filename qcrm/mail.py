@@ -213,7 +213,20 @@ def _deliver_one(session: Session, mail_id: int, now: dt.datetime | None = None)
         return 0
     mail = session.get_one(OutboxMail, mail_id)
     try:
-        _send_smtp(mail)
+        message = build_message(mail)
+    except Exception as error:
+        # e.g. a header with CR/LF from old data: no retry can build it, so give up at once
+        # rather than leave it SENDING and stop the outbox run for the mails after it
+        mail.last_error = f"Unbuildable mail: {describe_error(error)}"[:2000]
+        mail.status = MailStatus.FAILED
+        mail.attempts = max(mail.attempts, MAX_ATTEMPTS)
+        mail.next_attempt_at = None
+        log.error("mail %s cannot be built: %s", mail.id, mail.last_error)
+        _tell_handler(session, mail)
+        session.commit()
+        return 0
+    try:
+        _send_smtp(mail, message)
     except (OSError, smtplib.SMTPException, RuntimeError) as error:
         mail.last_error = describe_error(error)[:2000]
         if _refused_for_good(error):
@@ -293,7 +306,7 @@ def build_message(mail: OutboxMail) -> EmailMessage:
     return message
 
 
-def _send_smtp(mail: OutboxMail) -> None:
+def _send_smtp(mail: OutboxMail, message: EmailMessage) -> None:
     config = current_app.config
     if not config.get("MAIL_SERVER") and config.get("QCRM_ENV") == "development":
         current_app.logger.warning(
@@ -302,7 +315,7 @@ def _send_smtp(mail: OutboxMail) -> None:
             mail.subject,
             mail.body_text,
         )
-    send_via_smtp(build_message(mail))
+    send_via_smtp(message)
 
 
 def send_via_smtp(message: EmailMessage, prefix: str = "MAIL") -> None:

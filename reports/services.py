@@ -20,6 +20,7 @@ from qcrm.errors import ServiceError
 from qcrm.extensions import db
 from qcrm.models import Channel, Client, Role, User
 from qcrm.permissions import can_see_client, visible_clients
+from qcrm.validation import check_text, text_error
 from reports.analysis import ReportScope
 from reports.models import Report, ReportFinding, ReportStatus
 from reports.snapshot import build_snapshot, comparison_wave
@@ -65,6 +66,7 @@ def _check(data: ReportData, user: User) -> ReportScope:
         errors["title"] = _("Give the report a title.")
     elif len(title) > TITLE_MAX:
         errors["title"] = _("At most %(max)d characters.", max=TITLE_MAX)
+    check_text(errors, "title", title)  # the title is a mail subject when a report is sent
     if not can_see_client(user, data.client_id):
         errors["client_id"] = _("Choose one of your clients.")
     wave_ids = set(data.wave_ids)
@@ -207,6 +209,9 @@ def _checked_text(text: str) -> str:
         raise ServiceError.on("text", _("Write the finding as a sentence."))
     if len(text) > FINDING_TEXT_MAX:
         raise ServiceError.on("text", _("At most %(max)d characters.", max=FINDING_TEXT_MAX))
+    message = text_error(text, multi_line=True)
+    if message is not None:
+        raise ServiceError.on("text", message)
     return text
 
 

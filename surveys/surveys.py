@@ -25,6 +25,7 @@ from qcrm.errors import ServiceError
 from qcrm.extensions import db
 from qcrm.models import Channel, Client, User
 from qcrm.permissions import visible_clients
+from qcrm.validation import check_text
 from surveys.models import (
     CHOICE_KINDS,
     FIXED_SCALES,
@@ -133,6 +134,10 @@ def _check_settings(survey: Survey, data: SurveyData, now: dt.datetime) -> dict[
     for name in ("introduction", "thank_you_text"):
         if len(getattr(data, name).strip()) > TEXT_MAX:
             errors[name] = _("At most %(n)d characters.", n=TEXT_MAX)
+    # the title ends up in the invitation's subject: CR/LF there makes the mail unbuildable
+    check_text(errors, "title", title)
+    for name in ("introduction", "thank_you_text"):
+        check_text(errors, name, getattr(data, name), multi_line=True)
     if data.language not in SURVEY_LANGUAGES:
         errors["language"] = _("Choose German or English.")
     elif survey.id is not None and data.language != survey.language and has_responses(survey):
@@ -490,6 +495,12 @@ def _apply_question(survey: Survey, question: Question, data: QuestionData) -> N
     for name in ("low_label", "high_label"):
         if len(getattr(data, name).strip()) > LABEL_MAX:
             errors[name] = _("At most %(n)d characters.", n=LABEL_MAX)
+    check_text(errors, "text", text, multi_line=True)
+    check_text(errors, "help_text", data.help_text, multi_line=True)
+    for name in ("low_label", "high_label"):
+        check_text(errors, name, getattr(data, name))
+    for option in data.options:
+        check_text(errors, "options", option)
     low, high = RATING_MAX_RANGE
     scale_max = data.scale_max
     if kind is QuestionKind.RATING and (scale_max is None or not low <= scale_max <= high):

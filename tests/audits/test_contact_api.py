@@ -368,3 +368,28 @@ def test_openapi_document_describes_the_contact_api(client):
     assert {"ContactLog", "Evaluation", "Reply", "Evidence", "AuditTrailEntry"} <= set(
         spec["components"]["schemas"]
     )
+
+
+def test_absurd_contact_figures_and_control_characters_are_refused(client, due):
+    tester = bearer(due.tokens["tester"])
+    response = client.put(
+        _url(due),
+        json={"version": 1, "wait_seconds": 2**40, "tries": 10**6, "transcript": "a\x1b[2Jb"},
+        headers=tester,
+    )
+    assert set(_fields(response)) == {"wait_seconds", "tries", "transcript"}
+    kept = client.put(
+        _url(due), json={"version": 1, "transcript": "Zeile 1\r\nZeile 2\tTab"}, headers=tester
+    )
+    assert kept.status_code == 200, kept.json
+
+
+def test_an_answer_beyond_a_year_is_refused_on_its_item(client, due):
+    tester = bearer(due.tokens["tester"])
+    _sent_and_answered(client, due, tester)
+    response = client.put(
+        _url(due, "evaluation"),
+        json={"version": None, "answers": [{"item_id": due.duration_id, "value": 1e21}]},
+        headers=tester,
+    )
+    assert f"item_{due.duration_id}" in _fields(response)

@@ -83,7 +83,7 @@ def test_manager_plans_a_wave_and_draws_its_schedule(app, client, world):
         ("channel_ids", [], b"Choose at least one channel."),
         ("hour_bands", ["night"], b"is closed on every chosen weekday and time of day"),
         ("lockout_days", "7", b"needs 30 contacts, but 2 testers with a lockout of 7 days"),
-        ("timeout_written", "-4", b"Number must be at least 0.1."),
+        ("timeout_written", "-4", b"Number must be between 0.1 and 8760."),
         ("daily_cap_per_tester", "0", b"Number must be between 1 and 100."),
     ],
 )

@@ -231,3 +231,49 @@ def test_the_handler_of_a_mails_purpose_hears_each_outcome(app, smtp_server, mai
     finally:
         app.extensions["qcrm_mail_outcome_handlers"].pop("test")
     assert heard == [("da@example.com", MailStatus.SENT), ("weg@example.com", MailStatus.BOUNCED)]
+
+
+def _stored_mail(subject: str, recipient: str = "k@example.com") -> int:
+    """A mail written straight into the outbox, as old data may hold it."""
+    row = OutboxMail(
+        recipient=recipient,
+        subject=subject,
+        body_text="T",
+        message_id=mail.make_msgid(domain="qcrm.test"),
+        status=MailStatus.QUEUED,
+        next_attempt_at=utcnow(),
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row.id
+
+
+def test_a_mail_that_cannot_be_built_fails_for_good_and_the_next_one_is_sent(app, mailbox):
+    with app.app_context():
+        broken = _stored_mail("Einladung\r\nBcc: x@y.example")
+        good = _stored_mail("Einladung", recipient="gut@example.com")
+        db.session.info.pop("qcrm_outbox_pending", None)
+        db.session.commit()
+        assert mail.deliver_due() == 1
+        report = mail.mail_report(broken)
+        assert report.status is MailStatus.FAILED
+        assert not report.retrying
+        assert "linefeed" in report.error and report.error.startswith("Unbuildable mail")
+        assert mail.mail_report(good).status is MailStatus.SENT
+        db.session.rollback()
+        assert mail.deliver_due(now=utcnow() + dt.timedelta(days=1)) == 0  # never retried
+    assert [m["To"] for m in mailbox] == ["gut@example.com"]
+
+
+def test_the_scheduler_outbox_job_goes_on_past_an_unbuildable_mail(app, mailbox):
+    from qcrm import scheduler
+
+    with app.app_context():
+        broken = _stored_mail("Hallo", recipient="k@example.com\r\nBcc: x@y.example")
+        _stored_mail("Hallo", recipient="gut@example.com")
+        db.session.info.pop("qcrm_outbox_pending", None)
+        db.session.commit()
+    assert scheduler.run_once(app, worker="host:m") == 0
+    with app.app_context():
+        assert db.session.get(OutboxMail, broken).status is MailStatus.FAILED
+    assert [m["To"] for m in mailbox] == ["gut@example.com"]

@@ -40,6 +40,7 @@ def test_a_draft_gets_the_generated_swot_as_rows(app, world):
     ("change", "field"),
     [
         ({"title": " "}, "title"),
+        ({"title": "Bericht\r\nBcc: x@y.example"}, "title"),
         ({"wave_ids": ()}, "wave_ids"),
         ({"period": (dt.date(2030, 2, 1), dt.date(2030, 1, 1))}, "period_end"),
     ],

@@ -1,0 +1,114 @@
+"""Shared input rules that services apply, so forms and the API refuse the same values.
+
+Numbers must be finite and within a sensible range (an hour count of 1e21 overflows every
+timedelta the scheduler builds); text must not carry control characters (CR/LF in a name ends
+up in mail headers and makes building the mail fail).
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from decimal import Decimal
+
+from flask_babel import gettext as _
+
+from qcrm.errors import ServiceError
+
+#: Upper bounds of durations: one year.
+HOURS_PER_YEAR = 8760
+MINUTES_PER_YEAR = HOURS_PER_YEAR * 60
+SECONDS_PER_YEAR = MINUTES_PER_YEAR * 60
+
+#: Whitespace a multi-line text may contain.
+MULTI_LINE_ALLOWED = frozenset("\n\r\t")
+
+
+def number_error(
+    value: object,
+    lo: float,
+    hi: float,
+    *,
+    lo_inclusive: bool = True,
+) -> str | None:
+    """Why ``value`` is not a finite number within [lo, hi] (or (lo, hi]), or None if it is.
+
+    None is not checked here: whether a value may be missing is the caller's rule.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return _("Please enter a number.")
+    if isinstance(value, Decimal) and not value.is_finite():
+        return _("Please enter a finite number.")
+    if isinstance(value, float) and not math.isfinite(value):
+        return _("Please enter a finite number.")
+    too_low = value < lo if lo_inclusive else value <= lo
+    if too_low or value > hi:
+        if lo_inclusive:
+            return _("Please enter a number from %(lo)s to %(hi)s.", lo=_fmt(lo), hi=_fmt(hi))
+        return _(
+            "Please enter a number greater than %(lo)s and at most %(hi)s.",
+            lo=_fmt(lo),
+            hi=_fmt(hi),
+        )
+    return None
+
+
+def check_number(
+    errors: dict[str, str],
+    field: str,
+    value: object,
+    lo: float,
+    hi: float,
+    *,
+    lo_inclusive: bool = True,
+    optional: bool = True,
+) -> None:
+    """Record on ``errors[field]`` why ``value`` is out of range (None passes if optional)."""
+    if value is None and optional:
+        return
+    if field in errors:
+        return
+    message = number_error(value, lo, hi, lo_inclusive=lo_inclusive)
+    if message is not None:
+        errors[field] = message
+
+
+def _fmt(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else str(number)
+
+
+def control_characters(text: str, *, multi_line: bool = False) -> list[str]:
+    """The control characters (Unicode Cc) in ``text``; a multi-line text may hold \\n \\r \\t."""
+    allowed = MULTI_LINE_ALLOWED if multi_line else frozenset()
+    return [c for c in text if unicodedata.category(c) == "Cc" and c not in allowed]
+
+
+def text_error(text: object, *, multi_line: bool = False) -> str | None:
+    """Why ``text`` may not be stored (control characters), or None."""
+    if not isinstance(text, str) or not control_characters(text, multi_line=multi_line):
+        return None
+    if multi_line:
+        return _("Please remove the control characters (only line breaks and tabs are allowed).")
+    return _("Please enter a single line without control characters (line breaks, tabs).")
+
+
+def check_text(
+    errors: dict[str, str], field: str, text: object, *, multi_line: bool = False
+) -> None:
+    """Record on ``errors[field]`` that ``text`` holds control characters it may not hold."""
+    if field in errors:
+        return
+    message = text_error(text, multi_line=multi_line)
+    if message is not None:
+        errors[field] = message
+
+
+def refuse_control_characters(
+    fields: dict[str, object], *, multi_line: tuple[str, ...] = ()
+) -> None:
+    """Raise a ServiceError naming each field of ``fields`` that holds control characters."""
+    errors: dict[str, str] = {}
+    for name, text in fields.items():
+        check_text(errors, name, text, multi_line=name in multi_line)
+    if errors:
+        raise ServiceError(errors)
