@@ -179,3 +179,12 @@ def test_api_refuses_an_unknown_channel_type_among_the_timeouts(app, client, wor
     )
     assert response.status_code == 422
     assert "answer_timeouts" in {e["field"] for e in response.json["errors"]}
+
+
+def test_form_refuses_a_wave_name_with_a_line_break(app, client, world):
+    login(client, world.manager)
+    before = _wave_count(app)
+    response = client.post("/audits/waves/new", data=wave_form(world, name="Welle\r\nX"))
+    assert response.status_code == 400
+    assert b"without control characters" in response.data
+    assert _wave_count(app) == before
