@@ -39,7 +39,7 @@ from qcrm.db import utcnow
 from qcrm.errors import ServiceError
 from qcrm.extensions import db
 from qcrm.models import User
-from qcrm.validation import check_number, check_text
+from qcrm.validation import check_number, check_text, refuse_control_characters
 
 #: Upper bounds of a phone contact's figures, as the form has them.
 MAX_WAIT_SECONDS = 10_000 * 60
@@ -177,6 +177,7 @@ def record_sent(
         raise ServiceError.on("sent_at", _("The time lies in the future."))
     if attempt.sent_at is not None and attempt.sent_at != sent_at and not reason.strip():
         raise ServiceError.on("reason", _("Say why the recorded time is changed."))
+    refuse_control_characters({"reason": reason}, multi_line=("reason",))
     changed = attempt.sent_at is not None and attempt.sent_at != sent_at
     _trail(inquiry, user, "attempt", f"attempt_{number}.sent_at", attempt.sent_at, sent_at, reason)
     attempt.sent_at, attempt.state = sent_at, AttemptState.SENT
@@ -204,6 +205,7 @@ def add_reply(
 ) -> InquiryReply:
     """A reply the tester saw (a phone call's answer, a chat message, a post)."""
     _check_editable(contact_log(inquiry))
+    refuse_control_characters({"sender": sender, "text": text}, multi_line=("text",))
     sent = [a.sent_at for a in inquiry.attempts if a.sent_at is not None]
     if not sent:
         raise ServiceError.on("received_at", _("Record first when the inquiry was sent."))
@@ -411,6 +413,7 @@ def _review(
         raise ServiceError.on("status", _("This step is not possible in the contact's state."))
     if required_comment and not comment.strip():
         raise ServiceError.on("comment", _("Please say why."))
+    refuse_control_characters({"comment": comment}, multi_line=("comment",))
     _trail(inquiry, user, "review", "status", log.status, new, comment.strip())
     log.status = new
     log.reviewed_at, log.reviewed_by_id = utcnow(), user.id

@@ -142,7 +142,11 @@ def _check_ranges(data: WaveData, errors: dict[str, str]) -> None:
     check_number(errors, "lockout_days", data.lockout_days, 0, 365, optional=False)
     check_number(errors, "persona_reuse_days", data.persona_reuse_days, 0, 365, optional=False)
     check_number(errors, "daily_cap_per_tester", data.daily_cap_per_tester, 1, 100, optional=False)
+    known = {t.value for t in ChannelType}
     for channel_type, hours in data.answer_timeouts.items():
+        if channel_type not in known:  # stored as a JSON key: no free text there
+            errors["answer_timeouts"] = _("Unknown channel type.")
+            continue
         check_number(
             errors, f"answer_timeouts.{channel_type}", hours, 0, HOURS_PER_YEAR, lo_inclusive=False
         )

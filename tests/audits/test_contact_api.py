@@ -393,3 +393,20 @@ def test_an_answer_beyond_a_year_is_refused_on_its_item(client, due):
         headers=tester,
     )
     assert f"item_{due.duration_id}" in _fields(response)
+
+
+def test_a_reply_with_a_control_character_in_its_sender_is_refused(client, due):
+    tester = bearer(due.tokens["tester"])
+    client.post(
+        _url(due, "attempts/1/sent"), json={"sent_at": "2030-01-07T10:30:00+01:00"}, headers=tester
+    )
+    response = client.post(
+        _url(due, "replies"),
+        json={
+            "received_at": "2030-01-07T11:00:00+01:00",
+            "sender": "service@aue.example\r\nBcc: x@y",
+            "text": "Zeile\x1b",
+        },
+        headers=tester,
+    )
+    assert set(_fields(response)) == {"sender", "text"}

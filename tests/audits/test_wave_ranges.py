@@ -169,3 +169,22 @@ def test_a_stored_absurd_wave_stops_only_its_own_inquiries(app, world):
         assert other.status is InquiryStatus.SENT
         assert len(other.attempts) == 1
         assert "OverflowError" in (other.dispatch_problem or "")
+
+
+def test_api_refuses_an_unknown_channel_type_among_the_timeouts(app, client, world):
+    response = client.post(
+        "/api/v1/waves",
+        json={**_api_wave(world), "answer_timeouts": {"pigeon\r\nX": 5}},
+        headers=bearer(world.tokens["manager"]),
+    )
+    assert response.status_code == 422
+    assert "answer_timeouts" in {e["field"] for e in response.json["errors"]}
+
+
+def test_form_refuses_a_wave_name_with_a_line_break(app, client, world):
+    login(client, world.manager)
+    before = _wave_count(app)
+    response = client.post("/audits/waves/new", data=wave_form(world, name="Welle\r\nX"))
+    assert response.status_code == 400
+    assert b"without control characters" in response.data
+    assert _wave_count(app) == before
