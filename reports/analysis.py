@@ -211,8 +211,8 @@ _SENT = and_(
     Inquiry.status != InquiryStatus.NOT_CONTACTABLE,
 )
 #: Went out (logged by the tester or sent by the scheduler), whatever its review.
-_DISPATCHED = and_(
-    Inquiry.status.in_([InquiryStatus.SENT, InquiryStatus.ANSWERED, InquiryStatus.UNANSWERED]),
+_DISPATCHED = Inquiry.status.in_(
+    [InquiryStatus.SENT, InquiryStatus.ANSWERED, InquiryStatus.UNANSWERED]
 )
 #: Sent or found not contactable, but its contact log is not approved (yet): in no figure.
 _AWAITING_REVIEW = and_(
