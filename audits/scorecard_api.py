@@ -24,8 +24,8 @@ from audits.models import (
 )
 from qcrm.api import EDITORS, MAX_PAGE_SIZE, PAGE_SIZE, _paginate
 from qcrm.extensions import csrf, db
-from qcrm.input_guard import MAX_ID
 from qcrm.permissions import allow
+from qcrm.validation import MAX_ID
 
 blp = Blueprint(
     "api_scorecards", __name__, url_prefix="/api/v1/scorecards", description="Scorecards"

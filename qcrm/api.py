@@ -17,7 +17,6 @@ from werkzeug.http import HTTP_STATUS_CODES
 from qcrm import clients as service
 from qcrm.errors import ServiceError
 from qcrm.extensions import csrf, db
-from qcrm.input_guard import MAX_ID, MAX_PAGE
 from qcrm.models import ChannelType, Client, ClientKind, Role
 from qcrm.permissions import (
     ALL_ROLES,
@@ -28,6 +27,7 @@ from qcrm.permissions import (
     get_channel_or_404,
     get_client_or_404,
 )
+from qcrm.validation import MAX_ID, MAX_PAGE
 
 EDITORS = (Role.ADMIN, Role.MANAGER)
 READERS = (Role.ADMIN, Role.MANAGER, Role.EXECUTIVE)

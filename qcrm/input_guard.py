@@ -19,12 +19,12 @@ from werkzeug.routing import IntegerConverter
 from wtforms import Field, Form
 from wtforms.validators import ValidationError
 
+from qcrm.api import problem_response
+from qcrm.permissions import is_api_request
+from qcrm.validation import MAX_ID, MAX_PAGE
+
 logger = logging.getLogger(__name__)
 
-#: The largest id: PostgreSQL's INTEGER (SQLite's limit, 2**63 - 1, is larger).
-MAX_ID = 2**31 - 1
-#: The largest page number a list accepts (far beyond any real list).
-MAX_PAGE = 100_000
 NUL = "\x00"
 #: What XML 1.0 forbids: control characters other than tab, newline and carriage return,
 #: U+FFFE, U+FFFF and (lone) surrogates.
@@ -132,11 +132,7 @@ def refuse_hostile_characters() -> Response | None:
             "The input contains a lone surrogate (U+D800 to U+DFFF), which is not valid Unicode."
         )
     logger.info("Refused a request with hostile characters in %r", fields)
-    from qcrm.permissions import is_api_request
-
     if is_api_request():
-        from qcrm.api import problem_response
-
         errors = [{"field": field, "message": message} for field in fields]
         return problem_response(400, message, errors)
     return Response(

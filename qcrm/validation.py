@@ -15,6 +15,11 @@ from flask_babel import gettext as _
 
 from qcrm.errors import ServiceError
 
+#: The largest id: PostgreSQL's INTEGER (SQLite's limit, 2**63 - 1, is larger).
+MAX_ID = 2**31 - 1
+#: The largest page number a list accepts (far beyond any real list).
+MAX_PAGE = 100_000
+
 #: Upper bounds of durations: one year.
 HOURS_PER_YEAR = 8760
 MINUTES_PER_YEAR = HOURS_PER_YEAR * 60

@@ -81,7 +81,7 @@ from qcrm.statistics import (
     share_estimate,
 )
 from reports.analysis import ItemPassRate, MysteryFigures, ReportScope
-from surveys.invitations import invitation_counts
+from surveys.invitations import delivered_invitations
 from surveys.models import (
     FIXED_SCALES,
     Answer,
@@ -290,7 +290,7 @@ def survey_figures(scope: ReportScope) -> SurveyFigures | None:
     its ``min_responses`` contributes nothing. Targets: the latest published contributing
     survey's (``published_at``, then id). The response rate pools invitation responses in the
     period over the contributing surveys' delivered invitations (capped at 100 %, as the results
-    page does). Three queries and one per contributing survey.
+    page does). Four queries.
     """
     query = (
         select(Survey)
@@ -348,7 +348,7 @@ def survey_figures(scope: ReportScope) -> SurveyFigures | None:
         default=None,
     )
     # the invitation page's and the results' one rule of "delivered"
-    delivered = sum(invitation_counts(surveys[i])["delivered"] for i in counted)
+    delivered = sum(delivered_invitations(counted).values())
     responded = min(sum(invited_responses[i] for i in counted), delivered)
     rate = share_estimate(responded, delivered)
     figures = _survey_figures(

@@ -640,6 +640,20 @@ def delete_addresses(survey: Survey, now: dt.datetime) -> int:
     return deleted
 
 
+def delivered_invitations(survey_ids: Sequence[int]) -> dict[int, int]:
+    """Delivered invitations per survey, in one query: the ``delivered`` of
+    :func:`invitation_counts` (the response rate's denominator) for many surveys at once."""
+    if not survey_ids:
+        return {}
+    return dict(
+        db.session.execute(
+            select(Invitation.survey_id, func.count())
+            .where(Invitation.survey_id.in_(survey_ids), Invitation.delivery == Delivery.DELIVERED)
+            .group_by(Invitation.survey_id)
+        ).all()
+    )
+
+
 def invitation_counts(survey: Survey, channel_id: int | None = None) -> dict[str, int]:
     """The invitations of a survey (or of one of its channels) in figures, in one query: the
     one rule the invitation page, the API and the results count by.

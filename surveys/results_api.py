@@ -15,9 +15,9 @@ from sqlalchemy.orm import selectinload
 
 from qcrm.api import MAX_PAGE_SIZE, PAGE_SIZE, Id, _paginate, problem_response
 from qcrm.extensions import csrf
-from qcrm.input_guard import MAX_PAGE
 from qcrm.permissions import acting_user, allow
 from qcrm.statistics import Figure
+from qcrm.validation import MAX_PAGE
 from surveys.access import SURVEY_EDITORS, SURVEY_READERS, get_survey_or_404
 from surveys.invitation_api import DeliveryFailureSchema
 from surveys.models import QuestionKind, Response, ResponseSource
