@@ -16,7 +16,8 @@ What goes in:
   were computed, the same wording only once, and only from surveys that still have at least
   their ``min_responses`` there — selected when the PDF is made, so publishing stores nothing
   new. They carry no name: survey responses are anonymous, and testers never appear (the
-  snapshot has none).
+  snapshot has none). Printed in the order of their responses' random keys and dated only as
+  finely as ``surveys.anonymity`` allows, like every other outward view of responses.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from reports.pdf import DocumentFinding, PdfTexts, ReportDocument, Verbatim, ren
 from reports.services import current_snapshot
 from reports.snapshot import finding_from_json
 from reports.swot import SUBJECT_LABELS, Quadrant, Subject, sentence
+from surveys.anonymity import dated_label, disclosure_of
 from surveys.models import Answer, Question, QuestionKind, Response, Survey
 
 __all__ = ["LANGUAGES", "VERBATIMS", "chart_text", "pdf_texts", "report_document", "report_pdf"]
@@ -183,7 +185,7 @@ def _verbatims(snapshot: Mapping[str, Any]) -> tuple[Verbatim, ...]:
     if not allowed:
         return ()
     rows = db.session.execute(
-        select(Answer.text, Response.submitted_on)
+        select(Answer.text, Response.submitted_on, Response.key, Response.survey_id)
         .join(Response, Response.id == Answer.response_id)
         .join(Question, Question.id == Answer.question_id)
         .where(
@@ -196,12 +198,18 @@ def _verbatims(snapshot: Mapping[str, Any]) -> tuple[Verbatim, ...]:
         .order_by(Response.submitted_on.desc(), Answer.id.desc())
         .limit(VERBATIMS * 4)
     ).all()
-    quotes: dict[str, Verbatim] = {}
-    for text, day in rows:
+    disclosures = {
+        survey_id: disclosure_of(db.session.get_one(Survey, survey_id))
+        for survey_id in {row.survey_id for row in rows}
+    }
+    quotes: dict[str, tuple[str, Verbatim]] = {}
+    for text, day, key, survey_id in rows:
         text = _shorten(" ".join(text.split()))
         if text.casefold() not in quotes and len(quotes) < VERBATIMS:
-            quotes[text.casefold()] = Verbatim(text, format_date(day, "medium"))
-    return tuple(quotes.values())
+            told = disclosures[survey_id]
+            quotes[text.casefold()] = (key, Verbatim(text, dated_label(told.date(day), told.grain)))
+    # in the order of the responses' random keys: the page tells no order of arrival
+    return tuple(verbatim for _key, verbatim in sorted(quotes.values(), key=lambda q: q[0]))
 
 
 def _shorten(text: str) -> str:

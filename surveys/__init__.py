@@ -18,6 +18,7 @@ def init_app(app: Flask) -> None:
     """Register the pages, the API resources and the scheduler jobs of the surveys package."""
     from surveys import (
         access,  # noqa: F401  (scopes the survey_id URL parameter)
+        anonymity,
         demo,
         invitation_api,
         invitation_views,  # noqa: F401
@@ -34,6 +35,7 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(bp)
     app.register_blueprint(respond_bp)
+    app.jinja_env.filters["dated"] = anonymity.dated_label
     register_demo_step(app, demo.load_survey_demo)
     every = app.config["SCHEDULER_INTERVAL_SECONDS"]
     register_job(app, "close surveys", lambda now, w: surveys_service.close_due_surveys(now), every)

@@ -36,6 +36,7 @@ from qcrm.spreadsheets import (  # noqa: F401  (is_formula_like: part of this mo
 )
 from qcrm.statistics import Figure
 from qcrm.verdicts import verdict_label
+from surveys.anonymity import DATE_GRAIN_LABELS, Disclosure, disclosure_of
 from surveys.labels import RESPONSE_SOURCE_LABELS
 from surveys.models import (
     Answer,
@@ -54,8 +55,11 @@ CSV_MIMETYPE = "text/csv; charset=utf-8"
 
 
 def answer_rows(survey: Survey) -> Iterator[list[Cell]]:
-    """A header, then one row per response in the order they came in: number, day, channel,
-    source, and one column per question (multiple choice as "a; b" in option order).
+    """A header, then one row per response in the order of its random key: key, date,
+    channel, source, and one column per question (multiple choice as "a; b" in option order).
+
+    Source, channel and date are told as ``surveys.anonymity`` allows: a cell too small to
+    tell is empty, the date is the first day of the grain the header names (or empty).
 
     The answers are read in batches and grouped by response as they stream past, so the
     memory needed does not grow with the number of responses. What the rows need from the
@@ -70,7 +74,7 @@ def answer_rows(survey: Survey) -> Iterator[list[Cell]]:
             select(Channel.id, Channel.name).where(Channel.client_id == survey.client_id)
         ).all()
     )
-    return _answer_rows(survey.id, questions, channels)
+    return _answer_rows(survey.id, questions, channels, disclosure_of(survey))
 
 
 @dataclass(frozen=True)
@@ -83,19 +87,23 @@ class _QuestionColumn:
 
 
 def _answer_rows(
-    survey_id: int, questions: list[_QuestionColumn], channels: dict[int, str]
+    survey_id: int,
+    questions: list[_QuestionColumn],
+    channels: dict[int, str],
+    disclosure: Disclosure,
 ) -> Iterator[list[Cell]]:
     column = {question.id: index for index, question in enumerate(questions)}
+    grain = disclosure.grain
     yield [
         _("Response"),
-        _("Day"),
+        _("Date (%(grain)s)", grain=DATE_GRAIN_LABELS[grain]) if grain else _("Date (not told)"),
         _("Channel"),
         _("Source"),
         *[f"{q.position}. {q.text}" for q in questions],
     ]
     rows = db.session.execute(
         select(
-            Response.id,
+            Response.key,
             Response.submitted_on,
             Response.channel_id,
             Response.source,
@@ -105,21 +113,22 @@ def _answer_rows(
         )
         .outerjoin(Answer, Answer.response_id == Response.id)
         .where(Response.survey_id == survey_id)
-        .order_by(Response.id, Answer.question_id, Answer.number)
+        .order_by(Response.key, Answer.question_id, Answer.number)
         .execution_options(yield_per=BATCH)
     )
-    for number, (_id, answers) in enumerate(itertools.groupby(rows, key=lambda r: r[0]), 1):
+    for key, answers in itertools.groupby(rows, key=lambda r: r[0]):
         answers = list(answers)
         first = answers[0]
         values: list[list[Cell]] = [[] for _question in questions]
         for *_response, question_id, value, text in answers:
             if question_id in column:
                 values[column[question_id]].append(value if text is None else text)
+        source, channel_id = disclosure.cell(first.source, first.channel_id)
         yield [
-            number,
-            first.submitted_on,
-            channels.get(first.channel_id, "") if first.channel_id else "",
-            str(RESPONSE_SOURCE_LABELS[first.source]),
+            key,
+            disclosure.date(first.submitted_on),
+            channels.get(channel_id, "") if channel_id else "",
+            str(RESPONSE_SOURCE_LABELS[source]) if source else "",
             *[_answer_cell(q, v) for q, v in zip(questions, values, strict=True)],
         ]
 
@@ -159,7 +168,8 @@ def result_header() -> list[str]:
 
 def result_rows(results: SurveyResults) -> Iterator[list[Cell]]:
     """The results as one table: the survey's counts and response rate, each question's
-    figures and distribution, and the breakdowns (suppressed cells with their n only).
+    figures and distribution, and the breakdowns (suppressed cells with their n only; by
+    channel, the channels too small to tell apart as one row "other channels").
 
     Shares are 0–1, NPS in points (−100…100), means on their scale.
     """
@@ -237,6 +247,8 @@ def _group_rows(section: str, groups: Sequence[Group], results: SurveyResults):
             if results.grain is Grain.WEEK:
                 year, week, _day = group.start.isocalendar()
                 name = f"{year}-W{week:02d}"
+        elif group.other:
+            name = _("other channels, together")
         else:
             name = group.label or _("no channel")
         yield [section, _("Responses"), "", "", name, group.n]

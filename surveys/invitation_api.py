@@ -14,6 +14,7 @@ from qcrm.extensions import csrf
 from qcrm.permissions import acting_user, allow
 from surveys import invitations as service
 from surveys.access import SURVEY_EDITORS, SURVEY_READERS, get_survey_or_404
+from surveys.anonymity import SHOWN_STATES, shown_state, states_shown_as
 from surveys.models import Delivery, Invitation, InvitationState, Survey
 from surveys.recipients_csv import RecipientRow
 
@@ -33,22 +34,35 @@ class InvitationSchema(Schema):
         metadata={"description": "only for managers; null once the addresses are deleted"},
     )
     channel_id = fields.Integer(allow_none=True)
-    state = fields.Enum(InvitationState, by_value=True)
+    state = fields.Enum(
+        InvitationState,
+        by_value=True,
+        metadata={
+            "description": "answered and reminded invitations read as invited, so that no "
+            "answer can be traced to an address; the counts tell how many answered"
+        },
+    )
     delivery = fields.Enum(
         Delivery,
         by_value=True,
         allow_none=True,
         metadata={"description": "how its mails fared; null until one is queued"},
     )
-    send_count = fields.Integer()
     created_at = fields.DateTime()
     invited_at = fields.DateTime(allow_none=True)
-    reminded_at = fields.DateTime(allow_none=True)
-    answered_on = fields.Date(allow_none=True)
 
 
 class InvitationQuerySchema(Schema):
-    state = fields.Enum(InvitationState, by_value=True)
+    state = fields.Enum(
+        InvitationState,
+        by_value=True,
+        validate=validate.OneOf(
+            SHOWN_STATES,
+            error="Choose one of: pending, invited, opted_out, "
+            "bounced (who answered or was reminded is not told per address).",
+        ),
+        metadata={"description": "as shown: invited also finds answered and reminded ones"},
+    )
     delivery = fields.Enum(Delivery, by_value=True)
     channel_id = Id()
 
@@ -102,7 +116,9 @@ class SurveyInvitationsResource(MethodView):
         user = acting_user()
         survey = get_survey_or_404(user, survey_id)
         query = select(Invitation).where(Invitation.survey_id == survey.id)
-        for name in ("state", "delivery", "channel_id"):
+        if "state" in args:
+            query = query.where(Invitation.state.in_(states_shown_as(args["state"])))
+        for name in ("delivery", "channel_id"):
             if name in args:
                 query = query.where(getattr(Invitation, name) == args[name])
         items = _paginate(query.order_by(Invitation.id), pagination_parameters)
@@ -111,6 +127,7 @@ class SurveyInvitationsResource(MethodView):
             {
                 **{name: getattr(invitation, name) for name in InvitationSchema().fields},
                 "email": invitation.email if show_address else None,
+                "state": shown_state(invitation),
             }
             for invitation in items
         ]

@@ -19,6 +19,7 @@ from qcrm.permissions import allow, public
 from surveys import bp, respond_bp
 from surveys import invitations as service
 from surveys.access import SURVEY_EDITORS, get_survey_or_404
+from surveys.anonymity import SHOWN_STATES, shown_state, states_shown_as
 from surveys.invitation_forms import DeleteAddressesForm, TakeForm, UploadForm
 from surveys.labels import DELIVERY_LABELS, INVITATION_STATE_LABELS
 from surveys.models import Invitation, InvitationState, Survey
@@ -36,8 +37,10 @@ EVENT_DETAIL_LABELS = {
 def _render_page(survey: Survey, upload_form: UploadForm, status: int = 200):
     state = request.args.get("state", "")
     query = select(Invitation).where(Invitation.survey_id == survey.id)
-    if state in {s.value for s in InvitationState}:
-        query = query.where(Invitation.state == InvitationState(state))
+    if state in {s.value for s in SHOWN_STATES}:
+        query = query.where(Invitation.state.in_(states_shown_as(InvitationState(state))))
+    else:
+        state = ""
     page = db.paginate(
         query.order_by(Invitation.id),
         page=query_page(),
@@ -58,6 +61,8 @@ def _render_page(survey: Survey, upload_form: UploadForm, status: int = 200):
         upload_form=upload_form,
         delete_form=DeleteAddressesForm(),
         state_labels=INVITATION_STATE_LABELS,
+        shown_states=SHOWN_STATES,
+        shown_state=shown_state,
         delivery_labels=DELIVERY_LABELS,
         detail_labels=EVENT_DETAIL_LABELS,
     ), status

@@ -35,6 +35,7 @@ from qcrm.errors import ServiceError
 from qcrm.extensions import db
 from qcrm.mail import MAX_ATTEMPTS, queue_mail
 from qcrm.models import Channel, MailStatus, OutboxMail
+from surveys.anonymity import SHOWN_EVENT_STATES, mail_problem_shown
 from surveys.models import (
     Delivery,
     Invitation,
@@ -733,8 +734,14 @@ def delivery_failures(survey: Survey, channel_id: int | None = None) -> list[Del
 
 
 def mail_problems(invitations: Sequence[Invitation]) -> dict[int, tuple[MailStatus, str]]:
-    """Of some invitations, those whose last mail failed or bounced: (its status, its error)."""
-    mail_ids = {i.last_mail_id: i.id for i in invitations if i.last_mail_id is not None}
+    """Of some invitations not yet delivered, those whose last mail failed or bounced: (its
+    status, its error). A delivered one's problem would be a reminder's, which tells "not
+    answered by then" (``surveys.anonymity``)."""
+    mail_ids = {
+        i.last_mail_id: i.id
+        for i in invitations
+        if i.last_mail_id is not None and mail_problem_shown(i)
+    }
     if not mail_ids:
         return {}
     rows = db.session.execute(
@@ -747,12 +754,16 @@ def mail_problems(invitations: Sequence[Invitation]) -> dict[int, tuple[MailStat
 
 
 def events_of(invitation_ids: Sequence[int]) -> dict[int, list[InvitationEvent]]:
-    """The history of each of some invitations, oldest first (one query)."""
+    """The history of each of some invitations as it may be shown, oldest first (one query):
+    without reminders, which tell "not answered by then" (``surveys.anonymity``)."""
     events: dict[int, list[InvitationEvent]] = {i: [] for i in invitation_ids}
     if invitation_ids:
         for event in db.session.scalars(
             select(InvitationEvent)
-            .where(InvitationEvent.invitation_id.in_(invitation_ids))
+            .where(
+                InvitationEvent.invitation_id.in_(invitation_ids),
+                InvitationEvent.state.in_(SHOWN_EVENT_STATES),
+            )
             .order_by(InvitationEvent.id)
         ):
             events[event.invitation_id].append(event)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import secrets
 
 from sqlalchemy import (
     JSON,
@@ -254,8 +255,17 @@ class ResponseSource(enum.Enum):
     INVITATION = "invitation"
 
 
+def new_response_key() -> str:
+    """The opaque public id of a response: random, so it tells nothing of arrival order."""
+    return secrets.token_hex(16)
+
+
 class Response(db.Model):
-    """One respondent's answers. Deliberately without a link to an invitation."""
+    """One respondent's answers. Deliberately without a link to an invitation.
+
+    ``id`` is internal: it grows in arrival order, so it never leaves the application; pages,
+    exports and the API know a response by its random ``key`` (see ``surveys.anonymity``).
+    """
 
     __tablename__ = "survey_responses"
     #: Covers the results' counts per day, channel and source (no table reads).
@@ -266,6 +276,7 @@ class Response(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(32), unique=True, default=new_response_key)
     survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"))
     channel_id: Mapped[int | None] = mapped_column(ForeignKey("channels.id", ondelete="SET NULL"))
     source: Mapped[ResponseSource]

@@ -11,8 +11,12 @@ Rules that protect respondents (issue 5, point 5):
 - In a breakdown (by channel, by week or month) a cell below the minimum is suppressed, and so
   is the next smallest cell when the suppressed cells together are still below the minimum;
   otherwise the total minus the shown cells would give the hidden ones away.
-- A channel filter is only honoured for a channel whose cell is shown in the survey-wide
-  channel breakdown, for the same reason.
+- A channel is told apart from the others (a breakdown row, a filter) only where
+  ``surveys.anonymity`` allows it for every source of its responses; the channels it does not
+  allow are one row "other channels", with their n together. A filter on such a channel is
+  refused, so that no count of it leaks.
+- Verbatims come in the order of their responses' random keys, dated only at the grain the
+  anonymity rules allow.
 
 The headline figures of a survey are those of its FIRST question of each kind (CSAT, NPS, CES,
 by position); further questions of the same kind get the same figures in their own result.
@@ -23,7 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections import defaultdict
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
@@ -42,6 +46,13 @@ from qcrm.statistics import (
     mean_from_counts,
     nps_estimate,
     share_estimate,
+)
+from surveys.anonymity import (
+    DateGrain,
+    Disclosure,
+    disclosure_from_counts,
+    response_counts,
+    suppressed_cells,
 )
 from surveys.invitations import DeliveryFailure, delivery_failures, invitation_counts
 from surveys.models import (
@@ -176,13 +187,17 @@ class Group:
     label: str = ""
     start: dt.date | None = None
     end: dt.date | None = None
+    #: The row "other channels": the channels too small to be told apart, together.
+    other: bool = False
 
 
 @dataclass(frozen=True)
 class Verbatim:
     question_id: int
     text: str
-    submitted_on: dt.date
+    #: The first day of the response's day, week or month (``SurveyResults.date_grain``), or
+    #: None where no date may be told.
+    dated: dt.date | None
 
 
 @dataclass(frozen=True)
@@ -217,6 +232,8 @@ class SurveyResults:
     by_channel: tuple[Group, ...]
     over_time: tuple[Group, ...]
     verbatims: Verbatims | None
+    #: How finely a response's date may be told (None: not at all); see surveys.anonymity.
+    date_grain: DateGrain | None = None
 
     @property
     def withheld(self) -> bool:
@@ -249,7 +266,18 @@ def survey_results(
     if period is not None and period.start > period.end:
         raise ServiceError.on("period", _("The period ends before it starts."))
     minimum = survey.min_responses
-    in_scope, total, enough = _scope(survey, channel_id, period)
+    counts_by_cell = response_counts(survey)
+    disclosure = disclosure_from_counts(counts_by_cell, minimum)
+    if channel_id is not None and not disclosure.channel_shown(channel_id):
+        raise ServiceError.on(
+            "channel",
+            _(
+                "Too few responses share this channel to show it on its own (at least %(min)d "
+                "are needed, also in the other channels left out).",
+                min=minimum,
+            ),
+        )
+    in_scope, total, enough = _scope(survey, channel_id, period, counts_by_cell)
     invitations = None if period is not None else _invitation_counts(survey, channel_id, in_scope)
     empty = SurveyResults(
         survey_id=survey.id,
@@ -290,10 +318,10 @@ def survey_results(
         n_by_channel[row_channel] += count
         n_by_day[day] += count
     by_channel = _channel_groups(
-        n_by_channel, by_channel_counts, channel_names, headline_ids, survey
+        n_by_channel, by_channel_counts, channel_names, headline_ids, survey, disclosure
     )
     over_time = _time_groups(n_by_day, by_day_counts, grain, headline_ids, survey)
-    verbatims = _verbatims(questions, filters, verbatim_page, verbatims_per_page)
+    verbatims = _verbatims(questions, filters, verbatim_page, verbatims_per_page, disclosure)
     return SurveyResults(
         survey_id=survey.id,
         channel_id=channel_id,
@@ -308,6 +336,7 @@ def survey_results(
         by_channel=by_channel,
         over_time=over_time,
         verbatims=verbatims,
+        date_grain=disclosure.grain,
     )
 
 
@@ -316,22 +345,26 @@ def response_count(
 ) -> tuple[int, bool]:
     """(responses in the scope, whether results may be shown for it): one small query, for
     the raw-answer export and API, which need only the permission."""
-    _in_scope, total, enough = _scope(survey, channel_id, period)
+    _in_scope, total, enough = _scope(survey, channel_id, period, response_counts(survey))
     return total, enough
 
 
-def _scope(survey: Survey, channel_id: int | None, period: Period | None) -> tuple[list, int, bool]:
+def _scope(
+    survey: Survey,
+    channel_id: int | None,
+    period: Period | None,
+    counts_by_cell: Mapping[tuple[ResponseSource, int | None, dt.date], int],
+) -> tuple[list, int, bool]:
     """The (channel, source, day, count) rows in the scope, their total, and whether it is
     enough: at least ``min_responses``, and for a channel filter a channel whose cell the
-    survey-wide channel breakdown shows."""
-    # Unfiltered counts per channel, source and day in one small query: they give the
-    # totals, the channel breakdown and the days for the breakdown over time.
-    # (grouped in the order of ix_survey_responses_survey_day, which covers the query)
-    rows = db.session.execute(
-        select(Response.channel_id, Response.source, Response.submitted_on, func.count())
-        .where(Response.survey_id == survey.id)
-        .group_by(Response.submitted_on, Response.channel_id, Response.source)
-    ).all()
+    survey-wide channel breakdown shows.
+
+    ``counts_by_cell`` are the unfiltered counts per source, channel and day of
+    ``surveys.anonymity.response_counts`` (one small covered query): they give the totals, the
+    channel breakdown and the days for the breakdown over time."""
+    rows = [
+        (channel, source, day, count) for (source, channel, day), count in counts_by_cell.items()
+    ]
     by_channel: dict[int | None, int] = defaultdict(int)
     for row_channel, _source, day, count in rows:
         if period is None or day in period:
@@ -348,22 +381,6 @@ def _scope(survey: Survey, channel_id: int | None, period: Period | None) -> tup
     if channel_id is not None and channel_id in suppressed_cells(by_channel, survey.min_responses):
         enough = False
     return in_scope, total, enough
-
-
-def suppressed_cells(n_by_cell: Mapping[Hashable, int], minimum: int) -> set[Hashable]:
-    """Cells of a breakdown whose figures must not be shown: those below ``minimum``, plus the
-    smallest shown ones while the hidden cells together are still below it (the total minus
-    the shown cells would otherwise give a small hidden group away)."""
-    hidden = {cell for cell, n in n_by_cell.items() if n < minimum}
-    hidden_n = sum(n_by_cell[cell] for cell in hidden)
-    shown = sorted(
-        (cell for cell in n_by_cell if cell not in hidden), key=lambda c: (n_by_cell[c], str(c))
-    )
-    while 0 < hidden_n < minimum and shown:
-        cell = shown.pop(0)
-        hidden.add(cell)
-        hidden_n += n_by_cell[cell]
-    return hidden
 
 
 def headline_of(results: Iterable[QuestionResult], headline_ids: Mapping[QuestionKind, int]):
@@ -500,7 +517,11 @@ def _invitation_counts(
 
 
 def _verbatims(
-    questions: list[Question], filters: list[ColumnElement[bool]], page: int, per_page: int
+    questions: list[Question],
+    filters: list[ColumnElement[bool]],
+    page: int,
+    per_page: int,
+    disclosure: Disclosure,
 ) -> Verbatims:
     ids = [q.id for q in questions if q.kind is QuestionKind.FREE_TEXT]
     page = max(1, page)
@@ -515,12 +536,12 @@ def _verbatims(
         select(Answer.question_id, Answer.text, Response.submitted_on)
         .join(Response, Response.id == Answer.response_id)
         .where(*scope, *filters)
-        .order_by(Response.submitted_on.desc(), Answer.id.desc())
+        .order_by(Response.key, Answer.question_id)
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).all()
     return Verbatims(
-        items=tuple(Verbatim(q, text or "", day) for q, text, day in rows),
+        items=tuple(Verbatim(q, text or "", disclosure.date(day)) for q, text, day in rows),
         total=total,
         page=page,
         per_page=per_page,
@@ -647,21 +668,35 @@ def _channel_groups(
     names: Mapping[int, str],
     headline_ids: Mapping[QuestionKind, int],
     survey: Survey,
+    disclosure: Disclosure,
 ) -> tuple[Group, ...]:
-    hidden = suppressed_cells(n_by_channel, survey.min_responses)
-    order = sorted(n_by_channel, key=lambda c: (c is None, names.get(c, "") if c else "", c or 0))
-    return tuple(
+    """A row per channel that may be told apart; the rest together as one row "other
+    channels" (``other`` true), whose n is at least the minimum or all responses."""
+    hidden = suppressed_cells(n_by_channel, survey.min_responses, also=disclosure.hidden_channels)
+    shown = [channel for channel in n_by_channel if channel not in hidden]
+    order = sorted(shown, key=lambda c: (c is None, names.get(c, "") if c else "", c or 0))
+    groups = [
         Group(
             n=n_by_channel[channel],
-            suppressed=channel in hidden,
-            headline=None
-            if channel in hidden
-            else _headline_from_counts(counts_by_channel.get(channel, {}), headline_ids, survey),
+            suppressed=False,
+            headline=_headline_from_counts(
+                counts_by_channel.get(channel, {}), headline_ids, survey
+            ),
             channel_id=channel,
             label=names.get(channel, "") if channel is not None else "",
         )
         for channel in order
-    )
+    ]
+    if hidden:
+        groups.append(
+            Group(
+                n=sum(n_by_channel[channel] for channel in hidden),
+                suppressed=True,
+                headline=None,
+                other=True,
+            )
+        )
+    return tuple(groups)
 
 
 def bucket_of(day: dt.date, grain: Grain) -> tuple[dt.date, dt.date]:

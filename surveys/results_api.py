@@ -19,6 +19,7 @@ from qcrm.permissions import acting_user, allow
 from qcrm.statistics import Figure
 from qcrm.validation import MAX_PAGE
 from surveys.access import SURVEY_EDITORS, SURVEY_READERS, get_survey_or_404
+from surveys.anonymity import DateGrain, Disclosure, disclosure_of
 from surveys.invitation_api import DeliveryFailureSchema
 from surveys.models import QuestionKind, Response, ResponseSource
 from surveys.results import (
@@ -39,6 +40,12 @@ blp = Blueprint(
     description="Results and responses of surveys",
 )
 csrf.exempt(blp)
+
+
+_GRAIN_NOTE = {
+    "description": "how finely responses' dates are told: the finest of day, week, month at "
+    "which every (date, source, channel) cell holds at least min_responses; null: not at all"
+}
 
 
 class ResultFigureSchema(Schema):
@@ -123,13 +130,25 @@ class ResultGroupSchema(Schema):
     end = fields.Date(allow_none=True)
     n = fields.Integer()
     suppressed = fields.Boolean(metadata={"description": "figures withheld (too few responses)"})
+    other = fields.Boolean(
+        metadata={
+            "description": "by channel: the channels too small to be told apart, together "
+            "(channel_id is then null)"
+        }
+    )
     headline = fields.Nested(ResultHeadlineSchema, allow_none=True)
 
 
 class ResultVerbatimSchema(Schema):
     question_id = fields.Integer()
     text = fields.String()
-    submitted_on = fields.Date()
+    dated = fields.Date(
+        allow_none=True,
+        metadata={
+            "description": "first day of the response's day, week or month (see date_grain); "
+            "null where too few responses share a date to tell it"
+        },
+    )
 
 
 class ResultVerbatimsSchema(Schema):
@@ -156,6 +175,7 @@ class SurveyResultsSchema(Schema):
     by_channel = fields.List(fields.Nested(ResultGroupSchema))
     over_time = fields.List(fields.Nested(ResultGroupSchema))
     verbatims = fields.Nested(ResultVerbatimsSchema, allow_none=True)
+    date_grain = fields.Enum(DateGrain, by_value=True, allow_none=True, metadata=_GRAIN_NOTE)
 
 
 class SurveyResultsQuerySchema(Schema):
@@ -222,6 +242,7 @@ def _group(group: Group) -> dict:
         "end": group.end,
         "n": group.n,
         "suppressed": group.suppressed,
+        "other": group.other,
         "headline": _headline(group.headline),
     }
 
@@ -276,6 +297,7 @@ def results_out(results: SurveyResults) -> dict:
             "per_page": verbatims.per_page,
             "items": [vars(v) for v in verbatims.items],
         },
+        "date_grain": results.date_grain,
     }
 
 
@@ -311,10 +333,27 @@ class ResponseAnswerSchema(Schema):
 
 
 class SurveyResponseSchema(Schema):
-    id = fields.Integer()
-    channel_id = fields.Integer(allow_none=True)
-    source = fields.Enum(ResponseSource, by_value=True)
-    submitted_on = fields.Date(metadata={"description": "only the day, by design"})
+    key = fields.String(
+        metadata={"description": "opaque and random: tells nothing of the order of arrival"}
+    )
+    channel_id = fields.Integer(
+        allow_none=True,
+        metadata={"description": "null also where too few responses share the channel"},
+    )
+    source = fields.Enum(
+        ResponseSource,
+        by_value=True,
+        allow_none=True,
+        metadata={"description": "null where too few responses share the source"},
+    )
+    dated = fields.Date(
+        allow_none=True,
+        metadata={
+            "description": "first day of the response's day, week or month (see date_grain); "
+            "null where too few responses share a date to tell it"
+        },
+    )
+    date_grain = fields.Enum(DateGrain, by_value=True, allow_none=True, metadata=_GRAIN_NOTE)
     answers = fields.List(
         fields.Nested(ResponseAnswerSchema),
         metadata={"description": "a multiple-choice question has one answer per chosen option"},
@@ -328,8 +367,9 @@ class SurveyResponsesResource(MethodView):
     @blp.alt_response(409, description="fewer responses than the survey's minimum")
     @blp.paginate(page_size=PAGE_SIZE, max_page_size=MAX_PAGE_SIZE)
     def get(self, pagination_parameters, survey_id: int):
-        """The responses with their answers, oldest first (paginated). Refused with 409 while
-        the survey has fewer responses than its minimum."""
+        """The responses with their answers, in the order of their random keys (paginated),
+        with source, channel and date only as far as enough responses share them. Refused with
+        409 while the survey has fewer responses than its minimum."""
         survey = get_survey_or_404(acting_user(), survey_id)
         total, enough = response_count(survey)
         if not enough:
@@ -346,6 +386,22 @@ class SurveyResponsesResource(MethodView):
             select(Response)
             .where(Response.survey_id == survey.id)
             .options(selectinload(Response.answers))
-            .order_by(Response.id)
+            .order_by(Response.key)
         )
-        return _paginate(query, pagination_parameters)
+        disclosure = disclosure_of(survey)
+        return [
+            _response_out(response, disclosure)
+            for response in _paginate(query, pagination_parameters)
+        ]
+
+
+def _response_out(response: Response, disclosure: Disclosure) -> dict:
+    source, channel_id = disclosure.cell(response.source, response.channel_id)
+    return {
+        "key": response.key,
+        "channel_id": channel_id,
+        "source": source,
+        "dated": disclosure.date(response.submitted_on),
+        "date_grain": disclosure.grain,
+        "answers": response.answers,
+    }

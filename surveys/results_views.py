@@ -102,7 +102,11 @@ def export(survey_id: int, what: str, fmt: str):
         abort(403)
     _form, channel_id, grain = _filters(survey)  # the channel is one of the client's
     if what == "results":
-        data: SurveyResults | None = survey_results(survey, channel_id=channel_id, grain=grain)
+        try:
+            data: SurveyResults | None = survey_results(survey, channel_id=channel_id, grain=grain)
+        except ServiceError as error:
+            flash(" ".join(error.errors.values()), "warning")
+            return redirect(url_for("surveys.results", survey_id=survey.id))
         enough = data.enough
     else:
         data = None

@@ -45,6 +45,11 @@ FIXED: Sequence[tuple] = (
     (1, 0, 2, None, None, (), "-2+3 ist falsch", None, FEB4, PUB),
 )
 
+#: FIXED with row 9 in channel A: then every (source, channel) cell holds at least the world
+#: survey's minimum of 3 (invitation/A 6, public link/A 3, public link/none 3), so the channel
+#: breakdown and filter may tell channel A apart (surveys.anonymity).
+FIXED_TOLD: Sequence[tuple] = (*FIXED[:8], (*FIXED[8][:7], A, *FIXED[8][8:]), *FIXED[9:])
+
 
 def questions_of(survey_id: int) -> list[Question]:
     return list(

@@ -102,15 +102,18 @@ def test_another_clients_survey_answers_404(app, client, world):
     assert client.get(url + "/counts", headers=headers).status_code == 404
 
 
-def test_answered_invitations_show_their_day_only(app, client, world):
+def test_an_answered_invitation_reads_as_invited_without_any_day(app, client, world):
     client.post(
         _url(world), json=[{"email": "anna@example.de"}], headers=bearer(world.tokens["manager"])
     )
     with app.app_context():
         invitation = db.session.scalars(select(Invitation)).one()
         invitation.state = InvitationState.ANSWERED
+        invitation.invited_at = invitation.created_at
         invitation.answered_on = invitation.created_at.date()
         db.session.commit()
     listed = client.get(_url(world), headers=bearer(world.tokens["manager"]))
-    assert listed.json[0]["state"] == "answered"
-    assert len(listed.json[0]["answered_on"]) == 10
+    assert listed.json[0]["state"] == "invited"
+    assert not {"answered_on", "reminded_at", "send_count"} & set(listed.json[0])
+    counts = client.get(_url(world) + "/counts", headers=bearer(world.tokens["manager"]))
+    assert counts.json["answered"] == 1  # the survey's count says it; the address does not

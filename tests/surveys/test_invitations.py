@@ -650,8 +650,10 @@ def test_the_page_lists_invitations_with_their_history(app, client, world, mailb
     assert "anna@example.de" in html
     assert "pending (through the API)" not in html
     assert "invited" in html and "Add recipients" in html
-    filtered = client.get(f"/surveys/{world.survey_a.id}/invitations?state=answered")
+    filtered = client.get(f"/surveys/{world.survey_a.id}/invitations?state=bounced")
     assert "anna@example.de" not in filtered.get_data(as_text=True)
+    invited = client.get(f"/surveys/{world.survey_a.id}/invitations?state=invited")
+    assert "anna@example.de" in invited.get_data(as_text=True)
 
 
 @pytest.mark.parametrize(

@@ -98,7 +98,7 @@ def test_a_valid_public_response_stores_each_answer_and_only_the_day(app, world,
 
 def test_a_response_has_no_column_that_could_link_it_to_an_invitation():
     columns = set(Response.__table__.columns.keys())
-    assert columns == {"id", "survey_id", "channel_id", "source", "submitted_on"}
+    assert columns == {"id", "key", "survey_id", "channel_id", "source", "submitted_on"}
     assert not any(
         key.column.table.name == "survey_invitations" for key in Response.__table__.foreign_keys
     )

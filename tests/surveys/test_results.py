@@ -10,10 +10,11 @@ import datetime as dt
 import math
 
 import pytest
+from sqlalchemy import select
 
 from qcrm.errors import ServiceError
 from qcrm.extensions import db
-from surveys.models import InvitationState, QuestionKind, Survey
+from surveys.models import Answer, InvitationState, QuestionKind, Response, Survey
 from surveys.results import (
     Grain,
     Period,
@@ -26,6 +27,7 @@ from tests.conftest import count_queries, login
 from tests.surveys.results_helpers import (
     CMD,
     FIXED,
+    FIXED_TOLD,
     HYPERLINK,
     INVITATIONS,
     JAN7,
@@ -197,35 +199,54 @@ def test_distributions_include_zeros_and_choice_shares(app, fixed):
     assert free.n == 5 and free.bars == ()
 
 
-def test_verbatims_newest_first_and_paginated(app, fixed):
+def test_verbatims_come_in_the_order_of_random_keys_and_paginated(app, fixed):
     with app.app_context():
-        first = results_of(fixed, verbatims_per_page=2)
-        last = results_of(fixed, verbatims_per_page=2, verbatim_page=3)
-        middle = results_of(fixed, verbatims_per_page=2, verbatim_page=2)
+        pages = [results_of(fixed, verbatims_per_page=2, verbatim_page=p) for p in (1, 2, 3)]
+        key_of = dict(
+            db.session.execute(
+                select(Answer.text, Response.key)
+                .join(Response, Response.id == Answer.response_id)
+                .where(Answer.text.is_not(None))
+            ).all()
+        )
+    first = pages[0]
     assert first.verbatims.total == 5 and first.verbatims.pages == 3
-    assert [v.text for v in first.verbatims.items] == ["-2+3 ist falsch", "@SUM(1+1)"]
-    assert first.verbatims.items[0].submitted_on == dt.date(2030, 2, 4)
-    # same day (7 January): the later response first
-    assert [v.text for v in last.verbatims.items] == [HYPERLINK]
-    assert [v.text for v in middle.verbatims.items][1] == CMD
+    texts = [v.text for page in pages for v in page.verbatims.items]
+    assert sorted(texts) == sorted(
+        [HYPERLINK, CMD, "Sehr <b>gut</b> & schnell", "@SUM(1+1)", "-2+3 ist falsch"]
+    )
+    assert texts == sorted(texts, key=key_of.get)
+    # no date: February's 2 public-link responses fill no day, week or month (minimum 3)
+    assert first.date_grain is None and all(v.dated is None for v in first.verbatims.items)
 
 
-def test_breakdown_by_channel_with_figures_per_channel(app, fixed):
+def test_breakdown_by_channel_with_figures_per_channel(app, world):
+    with app.app_context():
+        add_fixed_responses(world.survey_a.id, world.channel_a.id, FIXED_TOLD)
+        results = results_of(world)
+    channel, none = results.by_channel
+    assert channel.channel_id == world.channel_a.id and channel.label == "Service mail"
+    assert none.channel_id is None and not none.other
+    # channel A (rows 1–9): CSAT 9/9; NPS 5 promoters, 4 passives → 55.56; CES 55/9 = 6.111
+    assert channel.n == 9 and not channel.suppressed
+    assert channel.headline.csat.value == 1.0
+    assert channel.headline.nps.value == approx(55.5556)
+    assert channel.headline.ces.value == approx(6.1111)
+    # no channel (rows 10–12): CSAT 3,2,1 → 0/3; NPS 6,3,0 → −100; CES 5,4,2 → 3.667
+    assert none.n == 3
+    assert none.headline.csat.value == 0.0
+    assert none.headline.nps.value == -100
+    assert none.headline.ces.value == approx(3.6667)
+
+
+def test_channels_with_a_cell_too_small_are_one_row_other_channels(app, fixed):
+    # public link in channel A: 2 responses, below the minimum of 3 (and "no channel" 4 goes
+    # with it), so no channel is told apart: one row with all 12 and no figures
     with app.app_context():
         results = results_of(fixed)
-    channel, none = results.by_channel
-    assert channel.channel_id == fixed.channel_a.id and channel.label == "Service mail"
-    assert none.channel_id is None
-    # channel A (rows 1–8): CSAT 8/8; NPS 5 promoters, 3 passives → 62.5; CES 50/8 = 6.25
-    assert channel.n == 8 and not channel.suppressed
-    assert channel.headline.csat.value == 1.0
-    assert channel.headline.nps.value == 62.5
-    assert channel.headline.ces.value == 6.25
-    # no channel (rows 9–12): CSAT 4,3,2,1 → 1/4; NPS 7,6,3,0 → −75; CES 5,5,4,2 → 4.0
-    assert none.n == 4
-    assert none.headline.csat.value == 0.25
-    assert none.headline.nps.value == -75
-    assert none.headline.ces.value == 4.0
+    assert [(g.n, g.suppressed, g.other, g.headline) for g in results.by_channel] == [
+        (12, True, True, None)
+    ]
 
 
 def test_breakdown_over_time_suppresses_small_weeks_and_their_complement(app, fixed):
@@ -252,11 +273,13 @@ def test_breakdown_over_time_suppresses_small_weeks_and_their_complement(app, fi
     ]
 
 
-def test_channel_filter_gives_the_figures_of_that_channel(app, fixed):
+def test_channel_filter_gives_the_figures_of_that_channel(app, world):
     with app.app_context():
-        results = results_of(fixed, channel_id=fixed.channel_a.id)
-    assert results.enough and results.total_responses == 8
-    assert results.headline.nps.value == 62.5
+        add_fixed_responses(world.survey_a.id, world.channel_a.id, FIXED_TOLD)
+        results = results_of(world, channel_id=world.channel_a.id)
+    fixed = world
+    assert results.enough and results.total_responses == 9
+    assert results.headline.nps.value == approx(55.5556)
     assert [g.channel_id for g in results.by_channel] == [fixed.channel_a.id]
     # invitations of that channel: none in the fixed set; responses by invitation: 6
     assert results.invitations.invited == 0 and results.invitations.responded == 6
@@ -264,18 +287,19 @@ def test_channel_filter_gives_the_figures_of_that_channel(app, fixed):
     assert results.verbatims.total == 3
 
 
-def test_channel_filter_is_withheld_when_the_rest_would_be_too_small(app, world):
+def test_channel_filter_is_refused_when_the_rest_would_be_too_small(app, world):
     with app.app_context():
         # 10 responses in channel A and 2 without a channel: the 2 are below the minimum of 3,
-        # so channel A is hidden too, and filtering on it shows nothing (12 − 10 = 2).
+        # so channel A is hidden too (12 − 10 = 2), and a filter on it is refused: not even
+        # its count is told.
         rows = [*FIXED[:8], FIXED[0], FIXED[1], FIXED[8], FIXED[9]]
         add_fixed_responses(world.survey_a.id, world.channel_a.id, rows)
         overall = results_of(world)
-        filtered = results_of(world, channel_id=world.channel_a.id)
+        with pytest.raises(ServiceError) as refused:
+            results_of(world, channel_id=world.channel_a.id)
     assert overall.enough
-    assert [(g.n, g.suppressed) for g in overall.by_channel] == [(10, True), (2, True)]
-    assert not filtered.enough and filtered.withheld
-    assert filtered.headline is None and filtered.questions == () and filtered.verbatims is None
+    assert [(g.n, g.suppressed, g.other) for g in overall.by_channel] == [(12, True, True)]
+    assert "Too few responses share this channel" in refused.value.errors["channel"][0]
 
 
 def test_below_the_minimum_nothing_but_counts(app, world):

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import bearer
-from tests.surveys.results_helpers import FIXED, INVITATIONS, add_fixed_responses, add_invitations
+from tests.surveys.results_helpers import (
+    FIXED,
+    FIXED_TOLD,
+    INVITATIONS,
+    add_fixed_responses,
+    add_invitations,
+)
 
 
 @pytest.fixture
@@ -55,11 +61,21 @@ def test_results_carry_value_n_interval_target_and_meets(app, client, fixed):
     assert body["verbatims"]["total"] == 5
 
 
-def test_results_by_week_and_channel(app, client, fixed):
-    body = get(client, fixed, "results", grain="week", channel_id=fixed.channel_a.id).get_json()
-    assert body["total_responses"] == 8 and body["grain"] == "week"
-    assert body["headline"]["nps"]["value"] == 62.5
+def test_results_by_week_and_channel(app, client, world):
+    with app.app_context():
+        add_fixed_responses(world.survey_a.id, world.channel_a.id, FIXED_TOLD)
+    body = get(client, world, "results", grain="week", channel_id=world.channel_a.id).get_json()
+    assert body["total_responses"] == 9 and body["grain"] == "week"
+    assert body["headline"]["nps"]["value"] == pytest.approx(55.5556, abs=1e-4)
     assert [g["start"] for g in body["over_time"]] == ["2030-01-07", "2030-01-14"]
+
+
+def test_a_channel_too_small_to_tell_apart_is_refused_as_a_filter(app, client, fixed):
+    refused = get(client, fixed, "results", channel_id=fixed.channel_a.id)
+    assert refused.status_code == 422
+    assert "Too few responses share this channel" in str(refused.get_json()["errors"])
+    body = get(client, fixed, "results").get_json()
+    assert [(g["channel_id"], g["n"], g["other"]) for g in body["by_channel"]] == [(None, 12, True)]
 
 
 def test_results_with_a_period(app, client, fixed):
@@ -102,12 +118,26 @@ def test_responses_are_paginated_with_their_answers(app, client, fixed):
     items = response.get_json()
     assert len(items) == 5
     assert '"total": 12' in response.headers["X-Pagination"]
-    first = items[0]
-    assert first["submitted_on"] == "2030-01-07" and first["source"] == "invitation"
-    assert first["channel_id"] == fixed.channel_a.id
+    rest = get(client, fixed, "responses", page_size=5, page=2).get_json()
+    rest += get(client, fixed, "responses", page_size=5, page=3).get_json()
+    every = items + rest
+    keys = [item["key"] for item in every]
+    assert len(set(keys)) == 12 and keys == sorted(keys)  # random keys, in their order
+    first = next(
+        item
+        for item in every
+        if any(a["text"] and a["text"].startswith("=HYPERLINK") for a in item["answers"])
+    )
+    # by invitation in channel A: 6 share that cell, so both are told; the date is not (the
+    # two February responses fill no day, week or month of the minimum 3)
+    assert (first["source"], first["channel_id"]) == ("invitation", fixed.channel_a.id)
+    assert first["dated"] is None and first["date_grain"] is None
     numbers = sorted(a["number"] for a in first["answers"] if a["number"] is not None)
     assert numbers == sorted([5, 10, 7, 10, 0, 0, 1])  # csat, nps, ces, rating, single, multi
-    assert any(a["text"] and a["text"].startswith("=HYPERLINK") for a in first["answers"])
+    # the public link's 2 in channel A are too few to tell the channel: no public-link
+    # response carries one
+    public = [item for item in every if item["source"] == "public_link"]
+    assert len(public) == 6 and {item["channel_id"] for item in public} == {None}
 
 
 def test_responses_are_for_editors_and_only_from_the_minimum(app, client, world):
