@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import importlib.util
+import json
+import math
 import uuid
+from pathlib import Path
 
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
+from audits.models import Wave
 from qcrm import create_app
 from qcrm.extensions import db
+from surveys.models import Survey
 from tests.conftest import base_config
 
 
@@ -56,3 +62,46 @@ def test_upgrade_from_an_empty_database_then_down_and_up_again(database_url, tmp
             db.engine.dispose()
     finally:
         drop()
+
+
+def _migration(name: str):
+    """A migration file as a module, to run its data step on a filled database."""
+    path = next((Path(__file__).parents[2] / "migrations" / "versions").glob(f"*_{name}.py"))
+    spec = importlib.util.spec_from_file_location(f"migration_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_stored_out_of_range_numbers_are_cleared_and_good_ones_kept(app, world):
+    clearing = _migration("clear_stored_out_of_range_numbers")
+    with app.app_context(), db.engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "UPDATE waves SET second_attempt_after_hours = :inf, target_frt_within_hours = "
+                ":huge, target_frt_median_minutes = 90, target_answer_rate = 1.5, "
+                "answer_timeouts = :timeouts, target_dimension_scores = :scores WHERE id = :id"
+            ),
+            {
+                "inf": math.inf,
+                "huge": 1e21,
+                "timeouts": json.dumps({"email": 1e21, "web_form": 48, "x": 0}),
+                "scores": json.dumps({"competence": 80, "process": -5}),
+                "id": world.wave_a.id,
+            },
+        )
+        connection.execute(
+            sa.text("UPDATE surveys SET target_ces = :inf, target_nps = 20 WHERE id = :id"),
+            {"inf": -math.inf, "id": world.survey_a.id},
+        )
+        cleared = clearing.clear_out_of_range(connection)
+    with app.app_context():
+        wave = db.session.get(Wave, world.wave_a.id)
+        survey = db.session.get(Survey, world.survey_a.id)
+        assert (wave.second_attempt_after_hours, wave.target_frt_within_hours) == (None, None)
+        assert wave.target_answer_rate is None and wave.target_frt_median_minutes == 90
+        assert wave.answer_timeouts == {"web_form": 48}
+        assert wave.target_dimension_scores == {"competence": 80}
+        assert survey.target_ces is None and survey.target_nps == 20
+    # inf, 1e21, 1.5, two timeouts (1e21 and a 0 hours), one score, the CES target
+    assert cleared == 7
