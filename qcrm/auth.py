@@ -114,6 +114,11 @@ def login():
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is not None:
+            from qcrm.two_factor_views import begin_second_step  # (it imports this module)
+
+            second_step = begin_second_step(user, form.remember.data, request.args.get("next"))
+            if second_step is not None:
+                return second_step
             session.clear()
             login_user(user, remember=form.remember.data)
             return redirect(safe_next_url(request.args.get("next")) or url_for("main.home"))

@@ -8,7 +8,7 @@ from flask.cli import AppGroup
 from flask_migrate import upgrade
 from sqlalchemy import select
 
-from qcrm import accounts, demo, mail, scheduler
+from qcrm import accounts, demo, mail, scheduler, two_factor
 from qcrm.errors import ServiceError
 from qcrm.extensions import db
 from qcrm.mail import MailReport
@@ -114,6 +114,11 @@ def demo_command() -> None:
     click.echo("Demo data is loaded. Demo logins (also in instance/demo-logins.txt):")
     for login in logins:
         click.echo(f"  {login.role:<10} {login.email:<32} {login.password}")
+    if not two_factor.required_roles():
+        click.echo(
+            "Two-factor login is required for no role in this database (an admin can require "
+            "it under Security); each user can switch it on in their profile."
+        )
 
 
 @qcrm_cli.command("scheduler")
