@@ -337,7 +337,7 @@ def test_the_admin_chooses_the_required_roles_on_the_security_page(app, client, 
     assert "checked" not in _checkbox(html, "require_manager")
 
     tester = app.test_client()
-    login(tester, world.tester)
+    _password_step(tester, "tester@qcrm.example")
     assert tester.get("/home").headers["Location"] == "/profile/two-factor"
 
 
@@ -375,3 +375,13 @@ def test_the_demo_database_requires_no_second_factor_unless_an_admin_chose(make_
         two_factor.set_required_roles([Role.ADMIN], acting=None)
         load_demo(app.instance_path)
         assert two_factor.required_roles() == {Role.ADMIN}
+
+
+def test_a_remembered_login_of_a_required_role_is_sent_to_the_set_up_too(make_app, world):
+    app = make_app(TWO_FACTOR_REQUIRED_ROLES=("manager",))
+    client = app.test_client()
+    client.post(
+        "/login", data={"email": "manager@qcrm.example", "password": PASSWORD, "remember": "y"}
+    )
+    client.delete_cookie("session")  # the browser was closed; the remember cookie stays
+    assert client.get("/home").headers["Location"] == "/profile/two-factor"
