@@ -12,7 +12,7 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from qcrm import two_factor
+from qcrm import accounts, two_factor
 from qcrm.config import DefaultConfig
 from qcrm.demo import load_demo
 from qcrm.extensions import db
@@ -385,3 +385,16 @@ def test_a_remembered_login_of_a_required_role_is_sent_to_the_set_up_too(make_ap
     )
     client.delete_cookie("session")  # the browser was closed; the remember cookie stays
     assert client.get("/home").headers["Location"] == "/profile/two-factor"
+
+
+def test_a_password_reset_link_does_not_skip_the_second_factor(app, client, world, clock):
+    totp, _codes = enrol(client, world.manager)
+    with app.app_context():
+        token = accounts.make_password_token(db.session.get(User, world.manager.id), "reset")
+    new_password = {"password": "brand new secret", "confirm": "brand new secret"}
+    response = client.post(f"/password/reset/{token}", data=new_password)
+    assert response.headers["Location"] == "/login/two-factor"
+    assert not _logged_in(client)
+    clock.shift(30)
+    assert _code_step(client, totp.now()).headers["Location"] == "/home"
+    assert _logged_in(client)
