@@ -87,6 +87,17 @@ def _invitation_outcome(report: MailReport) -> str:
     return "Invitation queued; it will be sent shortly."
 
 
+@qcrm_cli.command("reset-two-factor")
+@click.argument("email")
+def reset_two_factor_command(email: str) -> None:
+    """Remove a user's second factor (e.g. the only admin lost their phone and recovery codes)."""
+    user = db.session.scalar(select(User).where(User.email == accounts.normalize_email(email)))
+    if user is None:
+        raise click.ClickException(f"No user with the e-mail address {email}.")
+    two_factor.reset_by_admin(user, acting=None)
+    click.echo(f"Two-factor login of {user.email} is reset; they set it up again at next login.")
+
+
 @qcrm_cli.group("token")
 def token_cli() -> None:
     """Personal API tokens."""

@@ -245,11 +245,13 @@ def switch_off(user: User, password: str, code: str) -> None:
     logger.warning("user %s switched two-factor login off", user.id)
 
 
-def reset_by_admin(user: User, acting: User) -> None:
-    """An admin removes a user's second factor (lost phone); the user sets it up again."""
+def reset_by_admin(user: User, acting: User | None) -> None:
+    """An admin (None: the command line, for the last admin's lost phone) removes a user's
+    second factor; the user sets it up again."""
     _remove(user)
     db.session.commit()
-    logger.warning("admin %s reset the two-factor login of user %s", acting.id, user.id)
+    who = f"admin {acting.id}" if acting is not None else "the command line"
+    logger.warning("%s reset the two-factor login of user %s", who, user.id)
 
 
 def _remove(user: User) -> None:

@@ -398,3 +398,17 @@ def test_a_password_reset_link_does_not_skip_the_second_factor(app, client, worl
     clock.shift(30)
     assert _code_step(client, totp.now()).headers["Location"] == "/home"
     assert _logged_in(client)
+
+
+def test_the_command_line_resets_the_second_factor_of_an_admin_who_lost_it(
+    app, client, world, clock
+):
+    enrol(client, world.admin)
+    result = app.test_cli_runner().invoke(args=["qcrm", "reset-two-factor", "Admin@qcrm.example"])
+    assert result.exit_code == 0, result.output
+    assert "is reset" in result.output
+    with app.app_context():
+        assert not two_factor.is_enabled(db.session.get(User, world.admin.id))
+    unknown = app.test_cli_runner().invoke(args=["qcrm", "reset-two-factor", "no@qcrm.example"])
+    assert unknown.exit_code != 0
+    assert "No user with the e-mail address" in unknown.output
