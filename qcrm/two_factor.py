@@ -215,7 +215,7 @@ def confirm_enrolment(user: User, code: str) -> list[str]:
     credential = _credential(user)
     if credential is None or credential.enabled_at is not None:
         raise ServiceError.on("code", _("Start the set-up again."))
-    if not _use_totp(credential, code):
+    if not _use_totp(credential, _normalize(code)):
         raise ServiceError.on("code", _("The code is not correct. Type the current code."))
     credential.enabled_at = utcnow()
     codes = _replace_recovery_codes(user)
