@@ -282,3 +282,4 @@ def reset_two_factor(user_id: int):
 
 
 admin_bp.add_app_template_global(two_factor.enabled_since, "two_factor_since")
+admin_bp.add_app_template_global(two_factor.enabled_user_ids, "two_factor_user_ids")

@@ -57,6 +57,12 @@ def _checkbox(html: str, name: str) -> str:
     return re.search(rf'<input[^>]*id="{name}"[^>]*>', html).group(0)
 
 
+def _user_row(html: str, email: str) -> str:
+    """The admin's user-list row of one user, without its closing tag."""
+    row = re.search(rf"<tr>(?:(?!</tr>).)*<td>{re.escape(email)}</td>(?:(?!</tr>).)*", html, re.S)
+    return row.group(0).strip()
+
+
 def _password_step(client, email="manager@qcrm.example", next_url=None):
     url = "/login" + (f"?next={next_url}" if next_url else "")
     return client.post(url, data={"email": email, "password": PASSWORD})
@@ -356,6 +362,9 @@ def test_the_admin_resets_a_lost_second_factor_and_it_is_logged(app, client, wor
     enrol(client, world.manager)
     admin = app.test_client()
     login(admin, world.admin)
+    listed = admin.get("/admin/users").get_data(as_text=True)
+    assert _user_row(listed, "manager@qcrm.example").endswith("<td>on</td>")
+    assert _user_row(listed, "tester@qcrm.example").endswith("<td>off</td>")
     assert b"Reset two-factor login" in admin.get(f"/admin/users/{world.manager.id}").data
     with caplog.at_level(logging.WARNING, logger="qcrm.two_factor"):
         reset = admin.post(f"/admin/users/{world.manager.id}/two-factor/reset")
