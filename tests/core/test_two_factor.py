@@ -422,3 +422,13 @@ def test_the_command_line_resets_the_second_factor_of_an_admin_who_lost_it(
     unknown = app.test_cli_runner().invoke(args=["qcrm", "reset-two-factor", "no@qcrm.example"])
     assert unknown.exit_code != 0
     assert "No user with the e-mail address" in unknown.output
+
+
+@pytest.mark.parametrize("code", ["1" * 100_000, "12345\u202e6", "😀😀😀", "", "1e309"])
+def test_hostile_codes_are_refused_with_a_field_message(client, world, clock, code):
+    enrol(client, world.manager)
+    _password_step(client)
+    response = _code_step(client, code)
+    assert response.status_code == 400
+    assert b'class="invalid-feedback"' in response.data
+    assert not _logged_in(client)
