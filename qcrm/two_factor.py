@@ -137,6 +137,21 @@ def enabled_user_ids() -> set[int]:
     )
 
 
+def users_still_to_set_up() -> list[User]:
+    """Active users whose role requires two-factor login and who have not set it up yet."""
+    roles = required_roles()
+    if not roles:
+        return []
+    enabled = select(TwoFactorCredential.user_id).where(TwoFactorCredential.enabled_at.is_not(None))
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.active, User.role.in_(roles), User.id.not_in(enabled))
+            .order_by(func.lower(User.name))
+        )
+    )
+
+
 def enrolment_needed(user: User) -> bool:
     """True when the user's role requires two-factor login and they have not set it up."""
     return user.role in required_roles() and not is_enabled(user)

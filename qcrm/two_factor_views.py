@@ -267,7 +267,9 @@ def security_settings():
         two_factor.set_required_roles(form.chosen_roles(), acting=current_user)
         flash(_("The security settings are saved."), "success")
         return redirect(url_for("admin.security_settings"))
-    return render_template("admin/security_settings.html", form=form), (400 if form.errors else 200)
+    return render_template(
+        "admin/security_settings.html", form=form, waiting=two_factor.users_still_to_set_up()
+    ), (400 if form.errors else 200)
 
 
 @admin_bp.route("/users/<int:user_id>/two-factor/reset", methods=["POST"])

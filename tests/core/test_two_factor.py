@@ -343,6 +343,10 @@ def test_the_admin_chooses_the_required_roles_on_the_security_page(app, client, 
     assert "checked" in _checkbox(html, "require_tester")
     assert "checked" not in _checkbox(html, "require_manager")
 
+    waiting = re.search(r'<ul id="two-factor-waiting">(.*?)</ul>', html, re.S).group(1)
+    assert "tester@qcrm.example" in waiting and "other_tester@qcrm.example" in waiting
+    assert "manager@qcrm.example" not in waiting
+
     tester = app.test_client()
     _password_step(tester, "tester@qcrm.example")
     assert tester.get("/home").headers["Location"] == "/profile/two-factor"
