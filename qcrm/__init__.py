@@ -92,6 +92,7 @@ def _finish_configuration(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    import qcrm.two_factor_views  # noqa: F401 (adds its routes to the auth and admin blueprints)
     from qcrm import admin, api, auth, clients_views, health, main
 
     app.register_blueprint(health.bp)

@@ -114,6 +114,11 @@ def login():
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is not None:
+            from qcrm.two_factor_views import begin_second_step  # (it imports this module)
+
+            second_step = begin_second_step(user, form.remember.data, request.args.get("next"))
+            if second_step is not None:
+                return second_step
             session.clear()
             login_user(user, remember=form.remember.data)
             return redirect(safe_next_url(request.args.get("next")) or url_for("main.home"))
@@ -160,10 +165,14 @@ def _set_password_page(purpose: str, token: str, template: str):
         except ServiceError as error:
             put_errors_on_form(form, error)
         else:
-            session.clear()
-            login_user(user)
+            from qcrm.two_factor_views import begin_second_step  # (it imports this module)
+
+            second_step = begin_second_step(user, remember=False, next_target=None)
+            if second_step is None:  # a mailed link never skips the second factor
+                session.clear()
+                login_user(user)
             flash(_("Your password is set."), "success")
-            return redirect(url_for("main.home"))
+            return second_step or redirect(url_for("main.home"))
     return render_template(template, form=form, user=user)
 
 

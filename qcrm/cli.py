@@ -8,7 +8,7 @@ from flask.cli import AppGroup
 from flask_migrate import upgrade
 from sqlalchemy import select
 
-from qcrm import accounts, demo, mail, scheduler
+from qcrm import accounts, demo, mail, scheduler, two_factor
 from qcrm.errors import ServiceError
 from qcrm.extensions import db
 from qcrm.mail import MailReport
@@ -87,6 +87,17 @@ def _invitation_outcome(report: MailReport) -> str:
     return "Invitation queued; it will be sent shortly."
 
 
+@qcrm_cli.command("reset-two-factor")
+@click.argument("email")
+def reset_two_factor_command(email: str) -> None:
+    """Remove a user's second factor (e.g. the only admin lost their phone and recovery codes)."""
+    user = db.session.scalar(select(User).where(User.email == accounts.normalize_email(email)))
+    if user is None:
+        raise click.ClickException(f"No user with the e-mail address {email}.")
+    two_factor.reset_by_admin(user, acting=None)
+    click.echo(f"Two-factor login of {user.email} is reset; they set it up again at next login.")
+
+
 @qcrm_cli.group("token")
 def token_cli() -> None:
     """Personal API tokens."""
@@ -114,6 +125,11 @@ def demo_command() -> None:
     click.echo("Demo data is loaded. Demo logins (also in instance/demo-logins.txt):")
     for login in logins:
         click.echo(f"  {login.role:<10} {login.email:<32} {login.password}")
+    if not two_factor.required_roles():
+        click.echo(
+            "Two-factor login is required for no role in this database (an admin can require "
+            "it under Security); each user can switch it on in their profile."
+        )
 
 
 @qcrm_cli.command("scheduler")

@@ -50,6 +50,18 @@ class DefaultConfig:
     #: Survey submissions (respondents' pages and public API together) per client address.
     SURVEY_SUBMIT_RATE_LIMIT = "30 per minute; 300 per hour"
 
+    #: Roles that must log in with a second factor (TOTP) until an admin changes it on the
+    #: "Security settings" page (the stored choice then counts).
+    TWO_FACTOR_REQUIRED_ROLES = ("admin", "manager")
+    #: The name authenticator apps show beside the account.
+    TWO_FACTOR_ISSUER = "Q-CRM"
+    #: Seconds between a correct password and the code before the login starts over.
+    TWO_FACTOR_PENDING_SECONDS = 300
+    #: Wrong codes per pending login (then back to the password) and per account.
+    TWO_FACTOR_FAILURES_PER_LOGIN = "5 per 10 minutes"
+    TWO_FACTOR_FAILURES_PER_ACCOUNT = "20 per hour"
+    TWO_FACTOR_RECOVERY_CODES = 10
+
     #: argon2 parameters (argon2-cffi defaults unless overridden; tests make them cheap).
     PASSWORD_HASH_TIME_COST = 3
     PASSWORD_HASH_MEMORY_COST = 65536

@@ -11,7 +11,7 @@ from pathlib import Path
 from flask import Flask, current_app
 from sqlalchemy import select
 
-from qcrm import accounts
+from qcrm import accounts, two_factor
 from qcrm.extensions import db
 from qcrm.models import Channel, ChannelType, Client, ClientKind, Role, User
 
@@ -154,6 +154,7 @@ def load_demo(instance_path: str) -> list[DemoLogin]:
         logins.append(DemoLogin(role.value, email, password))
         users[role] = user
     db.session.commit()
+    two_factor.leave_optional_for_demo()
     for step in current_app.extensions.get(DEMO_STEPS_KEY, []):
         step(DemoContext(clients=clients, users=users))
         db.session.commit()

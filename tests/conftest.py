@@ -120,6 +120,8 @@ def base_config(database_url: str, **overrides: object) -> dict[str, object]:
         "RATELIMIT_STORAGE_URI": "memory://",
         "MAIL_SERVER": None,
         "PUBLIC_BASE_URL": "http://qcrm.test",
+        # tests log in through the session; tests of two-factor login require it themselves
+        "TWO_FACTOR_REQUIRED_ROLES": (),
     }
     config.update(overrides)
     return config
