@@ -351,12 +351,15 @@ def add_finding(report_id: int):
         return _read_only(report)
     form = NewFindingForm()
     if not form.validate_on_submit():
-        flash(_("Write the finding as a sentence and choose its quadrant."), "warning")
-        return redirect(url_for("reports.detail", report_id=report.id, _anchor="swot"))
+        return _render_report(report, form), 400
     try:
         services.add_finding(report, form.quadrant_value(), form.text.data or "")
     except ServiceError as error:
-        return _refused(report.id, error)
+        if "report" in error.errors:
+            return _refused(report.id, error)
+        db.session.rollback()
+        put_errors_on_form(form, error)
+        return _render_report(report, form), 400
     flash(_("The finding is added."), "success")
     return redirect(url_for("reports.detail", report_id=report.id, _anchor="swot"))
 
