@@ -119,7 +119,7 @@ def _render(inquiry: Inquiry, status: int = 200, **forms):
         item_errors=any(k.startswith("item_") for k in forms.get("evaluation_errors", {})),
         review_form=forms.get("review_form") or ReviewForm(),
         confirm_form=ConfirmForm(),
-        evidence_form=EvidenceForm(),
+        evidence_form=forms.get("evidence_form") or EvidenceForm(),
         evidence_files=db.session.scalars(
             select(Evidence).where(Evidence.inquiry_id == inquiry.id).order_by(Evidence.id)
         ).all(),
@@ -329,14 +329,11 @@ def upload_evidence(inquiry_id: int):
             saved = evidence.save_evidence(inquiry, current_user, form.file.data)
         except ServiceError as error:
             db.session.rollback()
-            for messages in error.errors.values():
-                for message in messages:
-                    flash(message, "danger")
+            # every refusal concerns the file: its type, size or name
+            form.file.errors = [m for messages in error.errors.values() for m in messages]
         else:
             return _done(inquiry, _("%(name)s is attached.", name=saved.original_name))
-    else:
-        flash(" ".join(str(m) for ms in form.errors.values() for m in ms), "danger")
-    return redirect(url_for("audits.contact", inquiry_id=inquiry.id))
+    return _render(inquiry, 400, evidence_form=form)
 
 
 @bp.route("/evidence/<int:evidence_id>")
