@@ -4,15 +4,17 @@ submit; return, correct, resubmit, approve — and the trail shows every step.""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 
 import pytest
 import time_machine
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from audits.models import (
     ContactLog,
     Evaluation,
+    Evidence,
     Inquiry,
 )
 from qcrm.extensions import db
@@ -195,3 +197,19 @@ def test_a_stale_scorecard_form_is_refused_with_a_clear_message(app, due):
     )
     assert stale.status_code == 400
     assert b"Someone else saved this contact in the meantime." in stale.data
+
+
+def test_a_refused_upload_shows_the_reason_on_the_file_field(app, due):
+    client = app.test_client()
+    login(client, due.tester)
+    url = f"/audits/inquiries/{due.inquiry_a.id}"
+    refused = client.post(
+        f"{url}/evidence",
+        data={"file": (io.BytesIO(b"MZ\x90\x00"), "anruf.png")},
+        content_type="multipart/form-data",
+    )
+    assert refused.status_code == 400
+    html = refused.get_data(as_text=True)
+    assert 'id="file-error"' in html and 'aria-invalid="true"' in html
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Evidence.id))) == 2  # the world's two
