@@ -18,6 +18,7 @@ from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from audits.models import ContactabilityFailure
+from qcrm.models import ChannelType
 
 CONTACTABILITY_LABELS = {
     ContactabilityFailure.NO_CONTACT_FORM: _l("No contact form or address"),
@@ -27,6 +28,9 @@ CONTACTABILITY_LABELS = {
     ContactabilityFailure.OTHER: _l("Other reason"),
 }
 LOCAL_TIME = "%Y-%m-%dT%H:%M"
+#: Channels where a tester waits in a queue and tries again: only there the contact log asks
+#: for the minutes waited and the number of tries.
+WAITING_CHANNEL_TYPES = frozenset({ChannelType.PHONE, ChannelType.LIVE_CHAT, ChannelType.IN_PERSON})
 
 
 class SentForm(FlaskForm):
@@ -84,6 +88,16 @@ class ContactLogForm(FlaskForm):
         validators=[Optional()],
     )
     transcript = TextAreaField(_l("Transcript and notes"), validators=[Length(max=50000)])
+
+
+def contact_log_form(channel_type: ChannelType, **data: object) -> ContactLogForm:
+    """The contact log form of a channel: without waiting time and tries where the page does
+    not show them, so a value sent for them is neither checked nor stored."""
+    form = ContactLogForm(**data)
+    if channel_type not in WAITING_CHANNEL_TYPES:
+        del form.wait_minutes
+        del form.tries
+    return form
 
 
 class EvaluationForm(FlaskForm):

@@ -21,6 +21,7 @@ from audits.contact_forms import (
     ReplyForm,
     ReviewForm,
     SentForm,
+    contact_log_form,
 )
 from audits.models import (
     AuditTrailEntry,
@@ -65,8 +66,9 @@ def _primary_evaluation(inquiry: Inquiry) -> Evaluation | None:
     )
 
 
-def _log_form(log) -> ContactLogForm:
-    form = ContactLogForm(
+def _log_form(inquiry: Inquiry, log) -> ContactLogForm:
+    form = contact_log_form(
+        inquiry.channel.type,
         version=log.version,
         outcome="not_contactable"
         if log.not_contactable
@@ -110,14 +112,14 @@ def _render(inquiry: Inquiry, status: int = 200, **forms):
         next_attempt=next_attempt,
         sent_form=sent_form,
         reply_form=forms.get("reply_form") or ReplyForm(),
-        log_form=forms.get("log_form") or _log_form(log),
+        log_form=forms.get("log_form") or _log_form(inquiry, log),
         evaluation_form=forms.get("evaluation_form")
         or EvaluationForm(prefix="evaluation", version=evaluation.version if evaluation else ""),
         evaluation_errors=forms.get("evaluation_errors", {}),
         item_errors=any(k.startswith("item_") for k in forms.get("evaluation_errors", {})),
         review_form=forms.get("review_form") or ReviewForm(),
         confirm_form=ConfirmForm(),
-        evidence_form=EvidenceForm(),
+        evidence_form=forms.get("evidence_form") or EvidenceForm(),
         evidence_files=db.session.scalars(
             select(Evidence).where(Evidence.inquiry_id == inquiry.id).order_by(Evidence.id)
         ).all(),
@@ -200,7 +202,7 @@ def add_reply(inquiry_id: int):
 @allow(Role.TESTER)
 def save_log(inquiry_id: int):
     inquiry = get_inquiry_or_404(current_user, inquiry_id)
-    form = ContactLogForm()
+    form = contact_log_form(inquiry.channel.type)
     if form.validate_on_submit():
         failure = form.not_contactable.data if form.outcome.data == "not_contactable" else ""
         if form.outcome.data == "not_contactable" and not failure:
@@ -208,8 +210,7 @@ def save_log(inquiry_id: int):
             return _render(inquiry, 400, log_form=form)
         data = contact_logs.ContactLogData(
             not_contactable=ContactabilityFailure(failure) if failure else None,
-            wait_seconds=None if form.wait_minutes.data is None else form.wait_minutes.data * 60,
-            tries=form.tries.data,
+            **_waiting(form, contact_logs.contact_log(inquiry)),
             no_answer=form.outcome.data == "no_answer",
             solved=None if not form.solved.data else form.solved.data == "yes",
             transcript=form.transcript.data or "",
@@ -222,6 +223,14 @@ def save_log(inquiry_id: int):
         else:
             return _done(inquiry, _("The contact log is saved."))
     return _render(inquiry, 400, log_form=form)
+
+
+def _waiting(form: ContactLogForm, log) -> dict[str, int | None]:
+    """Waiting time and tries from the form, or as stored where the form has no such fields."""
+    if form.wait_minutes is None:
+        return {"wait_seconds": log.wait_seconds, "tries": log.tries}
+    minutes = form.wait_minutes.data
+    return {"wait_seconds": None if minutes is None else minutes * 60, "tries": form.tries.data}
 
 
 def _version(value: str | None) -> int | None:
@@ -320,14 +329,11 @@ def upload_evidence(inquiry_id: int):
             saved = evidence.save_evidence(inquiry, current_user, form.file.data)
         except ServiceError as error:
             db.session.rollback()
-            for messages in error.errors.values():
-                for message in messages:
-                    flash(message, "danger")
+            # every refusal concerns the file: its type, size or name
+            form.file.errors = [m for messages in error.errors.values() for m in messages]
         else:
             return _done(inquiry, _("%(name)s is attached.", name=saved.original_name))
-    else:
-        flash(" ".join(str(m) for ms in form.errors.values() for m in ms), "danger")
-    return redirect(url_for("audits.contact", inquiry_id=inquiry.id))
+    return _render(inquiry, 400, evidence_form=form)
 
 
 @bp.route("/evidence/<int:evidence_id>")

@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
+    Field,
     PasswordField,
     SelectField,
     SelectMultipleField,
@@ -14,11 +15,19 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields import SelectChoice, enum_coerce
-from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
+from wtforms.validators import (
+    DataRequired,
+    EqualTo,
+    InputRequired,
+    Length,
+    Optional,
+    ValidationError,
+)
 
 from qcrm.clients import CHANNEL_TYPE_LABELS, CLIENT_KIND_LABELS, WEEKDAY_LABELS, WEEKDAYS
 from qcrm.errors import ServiceError
 from qcrm.models import ChannelType, ClientKind, Role
+from qcrm.validation import text_error
 
 ROLE_LABELS = {
     Role.ADMIN: _l("Administrator"),
@@ -44,14 +53,21 @@ def put_errors_on_form(form: FlaskForm, error: ServiceError) -> None:
             form.form_errors.extend(messages)
 
 
+def single_line(form: FlaskForm, field: Field) -> None:
+    """Form validator: the field holds no control characters (qcrm.validation's rule)."""
+    message = text_error(field.data)
+    if message is not None:
+        raise ValidationError(message)
+
+
 class LoginForm(FlaskForm):
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254), single_line])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1000)])
     remember = BooleanField(_l("Stay logged in on this device"))
 
 
 class PasswordResetRequestForm(FlaskForm):
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254), single_line])
 
 
 class SetPasswordForm(FlaskForm):

@@ -93,6 +93,8 @@ class ComparisonForm(FlaskForm):
 
     AUTOMATIC = ""
     NONE = "none"
+    #: the service names the stored column
+    error_field_aliases = {"comparison_wave_id": "compare_with"}
 
     def choice(self) -> tuple[int | None, bool]:
         """(wave id or None, no comparison) — None if the value is not one of the three."""

@@ -258,7 +258,11 @@ def _comparison_form(report: Report) -> ComparisonForm:
     return form
 
 
-def _render_report(report: Report, new_finding_form: NewFindingForm | None = None):
+def _render_report(
+    report: Report,
+    new_finding_form: NewFindingForm | None = None,
+    comparison_form: ComparisonForm | None = None,
+):
     snapshot = services.current_snapshot(report)
     findings = list(report.findings)
     names = _names(Wave, dashboard.link_wave_ids(snapshot or {}, [f.data for f in findings]))
@@ -281,7 +285,7 @@ def _render_report(report: Report, new_finding_form: NewFindingForm | None = Non
         confirm_form=ConfirmForm(),
         publish_form=PublishForm(),
         new_finding_form=new_finding_form or NewFindingForm(),
-        comparison_form=_comparison_form(report) if editable else None,
+        comparison_form=(comparison_form or _comparison_form(report)) if editable else None,
         downloads=_downloads(),
         **_labels(),
     )
@@ -351,12 +355,15 @@ def add_finding(report_id: int):
         return _read_only(report)
     form = NewFindingForm()
     if not form.validate_on_submit():
-        flash(_("Write the finding as a sentence and choose its quadrant."), "warning")
-        return redirect(url_for("reports.detail", report_id=report.id, _anchor="swot"))
+        return _render_report(report, form), 400
     try:
         services.add_finding(report, form.quadrant_value(), form.text.data or "")
     except ServiceError as error:
-        return _refused(report.id, error)
+        if "report" in error.errors:
+            return _refused(report.id, error)
+        db.session.rollback()
+        put_errors_on_form(form, error)
+        return _render_report(report, form), 400
     flash(_("The finding is added."), "success")
     return redirect(url_for("reports.detail", report_id=report.id, _anchor="swot"))
 
@@ -413,9 +420,14 @@ def choose_comparison(report_id: int):
         try:
             services.choose_comparison(report, wave_id, none)
         except ServiceError as error:
-            return _refused(report.id, error, "trend")
-        flash(_("The comparison is changed; the SWOT rules were applied again."), "success")
-    return redirect(url_for("reports.detail", report_id=report.id, _anchor="trend"))
+            if "report" in error.errors:
+                return _refused(report.id, error, "trend")
+            db.session.rollback()
+            put_errors_on_form(form, error)
+        else:
+            flash(_("The comparison is changed; the SWOT rules were applied again."), "success")
+            return redirect(url_for("reports.detail", report_id=report.id, _anchor="trend"))
+    return _render_report(report, comparison_form=form), 400
 
 
 @bp.post("/<int:report_id>/publish")

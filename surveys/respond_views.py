@@ -21,7 +21,7 @@ from qcrm.errors import ServiceError
 from qcrm.extensions import csrf, limiter
 from qcrm.input_guard import query_id
 from qcrm.permissions import public
-from surveys import respond_bp, responses
+from surveys import respond_bp, responses, tokens
 from surveys.models import InvitationState, QuestionKind, Survey
 from surveys.respond_forms import PublicRespondForm, RespondForm
 
@@ -143,7 +143,8 @@ def _submit(survey: Survey, form: RespondForm, thanks_url: str, **kwargs):
 @public
 @submit_rate_limit
 def public_link(public_token: str):
-    """Answer a survey through its public link (anonymous; one response per copy of the form)."""
+    """Answer a survey through its public link (anonymous; one response per copy of the form,
+    told by the signed one-time key the form was issued with)."""
     survey = responses.survey_by_public_token(public_token)
     if survey is None:
         return _unknown()
@@ -152,16 +153,31 @@ def public_link(public_token: str):
         return _closed(survey, reason)
     form = PublicRespondForm()
     if request.method == "GET":
-        form.key.data = responses.new_public_key()
+        form.key.data = tokens.public_form_key(survey.id)
         return _form_page(survey, form)
-    if not form.key.data:
-        form.key.data = responses.new_public_key()
+    nonce = tokens.public_form_nonce(form.key.data, survey.id)
+    if nonce is None:
+        return _unissued_key(survey, form)
     return _submit(
         survey,
         form,
         url_for(".public_thanks", public_token=public_token),
-        public_key=form.key.data,
+        public_key=nonce,
         channel_id=query_id("channel"),
+    )
+
+
+def _unissued_key(survey: Survey, form: PublicRespondForm):
+    """A public form whose key is missing or was not issued here: nothing is stored, the
+    answers come back with a key of this server's, to be sent once."""
+    form.key.data = tokens.public_form_key(survey.id)
+    with _in_language(survey):
+        message = _(
+            "This form was not issued by the survey, so the answers were not stored. Your "
+            "answers are kept: please send them again."
+        )
+    return _form_page(
+        survey, form, given=_given(request.form), errors={"key": [message]}, status=400
     )
 
 
@@ -233,8 +249,11 @@ def too_many_submissions(error):
         form = RespondForm()
     if survey is None or form is None or responses.closed_reason(survey, utcnow()) is not None:
         return _page(survey, "surveys/respond_closed.html", 429, reason="rate_limited")
-    if isinstance(form, PublicRespondForm) and not form.key.data:
-        form.key.data = responses.new_public_key()
+    if (
+        isinstance(form, PublicRespondForm)
+        and tokens.public_form_nonce(form.key.data, survey.id) is None
+    ):
+        form.key.data = tokens.public_form_key(survey.id)
     with _in_language(survey):
         message = _(
             "Too many answers came from your network in a short time. Your answers are kept: "

@@ -119,7 +119,8 @@ def export(survey_id: int, what: str, fmt: str):
     if fmt == "csv":
         response = Response(
             stream_with_context(export_service.to_csv(rows)),
-            mimetype=export_service.CSV_MIMETYPE,
+            # the charset is in the constant: ``mimetype=`` would add a second one
+            content_type=export_service.CSV_MIMETYPE,
         )
         response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response

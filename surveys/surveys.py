@@ -25,7 +25,7 @@ from qcrm.errors import ServiceError
 from qcrm.extensions import db
 from qcrm.models import Channel, Client, User
 from qcrm.permissions import visible_clients
-from qcrm.validation import check_text
+from qcrm.validation import check_text, number_error
 from surveys.models import (
     CHOICE_KINDS,
     FIXED_SCALES,
@@ -503,7 +503,9 @@ def _apply_question(survey: Survey, question: Question, data: QuestionData) -> N
         check_text(errors, "options", option)
     low, high = RATING_MAX_RANGE
     scale_max = data.scale_max
-    if kind is QuestionKind.RATING and (scale_max is None or not low <= scale_max <= high):
+    # a value out of range is refused whatever the kind (another kind ignores a valid one)
+    missing = scale_max is None and kind is QuestionKind.RATING
+    if missing or (scale_max is not None and number_error(scale_max, low, high)):
         errors["scale_max"] = _("The highest value of a rating scale lies between 2 and 10.")
     options = [option.strip() for option in data.options]
     if kind in CHOICE_KINDS:
@@ -519,6 +521,9 @@ def _apply_question(survey: Survey, question: Question, data: QuestionData) -> N
             errors["options"] = _("Each option may appear only once.")
         elif any(len(option) > OPTION_MAX for option in options):
             errors["options"] = _("An option has at most %(n)d characters.", n=OPTION_MAX)
+    elif len(options) > OPTIONS_MAX or any(len(option) > OPTION_MAX for option in options):
+        # ignored by this kind, but no bigger than a choice question's
+        errors["options"] = _("An option has at most %(n)d characters.", n=OPTION_MAX)
     if errors:
         raise ServiceError(errors)
     question.kind = kind

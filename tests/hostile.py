@@ -48,3 +48,14 @@ OVERFLOWING_PAGE = 10**20
 #: Characters XML 1.0 forbids; a lone surrogate can only arrive through a JSON escape.
 XML_NONCHARACTERS = "\ufffe\uffff"
 LONE_SURROGATE = "\ud800"
+
+#: The corpus every form and API field is tried with (tests/core/test_hostile_corpus.py), one
+#: value per class: a control character, a text of 100,000 characters, a date no calendar has,
+#: an integer beyond 2**63, a value no choice has. Emoji and a right-to-left override are
+#: ordinary text: a field takes them (in the corpus' valid requests) and keeps them as they are.
+CONTROL_CHARACTER = "\x1b"
+LONG_TEXT = "x" * 100_000
+IMPOSSIBLE_DATE = "2031-02-30"
+HUGE_INTEGER = 2**63
+NOT_A_CHOICE = "kein-eintrag"
+TOLERATED_TEXT = "Aue 🙂 \u202eeuA\u202c"

@@ -4,16 +4,21 @@ submit; return, correct, resubmit, approve — and the trail shows every step.""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 
 import pytest
 import time_machine
+from sqlalchemy import func, select
 
 from audits.models import (
+    ContactLog,
     Evaluation,
+    Evidence,
     Inquiry,
 )
 from qcrm.extensions import db
+from qcrm.models import ChannelType
 from tests.audits.helpers import answered_item, make_inquiry_a_due
 from tests.conftest import login
 
@@ -137,6 +142,44 @@ def test_a_stale_contact_log_form_is_refused(app, due):
     assert b"Someone else saved this contact in the meantime." in stale.data
 
 
+def test_an_email_contact_neither_shows_nor_checks_waiting_time_and_tries(app, due):
+    client = app.test_client()
+    login(client, due.tester)
+    url = f"/audits/inquiries/{due.inquiry_a.id}"
+    assert 'name="wait_minutes"' not in client.get(url).get_data(as_text=True)
+    saved = client.post(
+        f"{url}/log",
+        data={"outcome": "open", "wait_minutes": "99999", "tries": "-1", "version": "1"},
+    )
+    assert saved.status_code == 302  # nothing the page does not show can refuse the form
+    with app.app_context():
+        log = db.session.scalars(select(ContactLog).filter_by(inquiry_id=due.inquiry_a.id)).one()
+        assert (log.wait_seconds, log.tries) == (None, None)
+
+
+def test_a_phone_contact_shows_its_refused_waiting_time_on_the_field(app, due):
+    with app.app_context():
+        db.session.get(Inquiry, due.inquiry_a.id).channel.type = ChannelType.PHONE
+        db.session.commit()
+    client = app.test_client()
+    login(client, due.tester)
+    url = f"/audits/inquiries/{due.inquiry_a.id}"
+    assert 'name="wait_minutes"' in client.get(url).get_data(as_text=True)
+    refused = client.post(
+        f"{url}/log",
+        data={"outcome": "open", "wait_minutes": "99999", "tries": "3", "version": "1"},
+    )
+    assert refused.status_code == 400
+    assert 'id="wait_minutes-error"' in refused.get_data(as_text=True)
+    saved = client.post(
+        f"{url}/log", data={"outcome": "open", "wait_minutes": "12", "tries": "3", "version": "1"}
+    )
+    assert saved.status_code == 302
+    with app.app_context():
+        log = db.session.scalars(select(ContactLog).filter_by(inquiry_id=due.inquiry_a.id)).one()
+        assert (log.wait_seconds, log.tries) == (720, 3)
+
+
 def test_another_testers_contact_is_not_found(app, due):
     client = app.test_client()
     login(client, due.tester)
@@ -154,3 +197,19 @@ def test_a_stale_scorecard_form_is_refused_with_a_clear_message(app, due):
     )
     assert stale.status_code == 400
     assert b"Someone else saved this contact in the meantime." in stale.data
+
+
+def test_a_refused_upload_shows_the_reason_on_the_file_field(app, due):
+    client = app.test_client()
+    login(client, due.tester)
+    url = f"/audits/inquiries/{due.inquiry_a.id}"
+    refused = client.post(
+        f"{url}/evidence",
+        data={"file": (io.BytesIO(b"MZ\x90\x00"), "anruf.png")},
+        content_type="multipart/form-data",
+    )
+    assert refused.status_code == 400
+    html = refused.get_data(as_text=True)
+    assert 'id="file-error"' in html and 'aria-invalid="true"' in html
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Evidence.id))) == 2  # the world's two

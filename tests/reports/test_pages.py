@@ -237,6 +237,27 @@ def test_findings_can_be_added_removed_and_restored(app, client, world):
     assert all(f.id != added[0].id for f in _findings(app, report_id))
 
 
+def test_a_refused_new_finding_keeps_the_typed_text_and_shows_the_field_message(app, client, world):
+    report_id = _draft(app, world)
+    before = len(_findings(app, report_id))
+    login(client, world.manager)
+    typed = "Der Chat\x1b könnte abends entlasten."
+    response = client.post(
+        f"/reports/{report_id}/findings", data={"quadrant": "threat", "text": typed}
+    )
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "Der Chat\x1b könnte abends entlasten.</textarea>" in html
+    assert "Please remove the control characters" in text_of(html, "new-threat-text-error")
+    assert 'id="new-opportunity-text-error"' not in html  # only the quadrant written in
+    too_long = client.post(
+        f"/reports/{report_id}/findings", data={"quadrant": "strength", "text": "x" * 2001}
+    )
+    assert too_long.status_code == 400
+    assert "2000" in text_of(too_long.get_data(as_text=True), "new-strength-text-error")
+    assert len(_findings(app, report_id)) == before
+
+
 def test_applying_the_rules_again_keeps_edits_and_removals(app, client, world):
     report_id = _draft(app, world)
     first, second = _findings(app, report_id)[:2]

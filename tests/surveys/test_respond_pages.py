@@ -121,6 +121,39 @@ def test_a_sent_form_thanks_and_the_same_form_again_is_refused(client, world, qu
         assert db.session.scalars(select(Response.channel_id)).all() == [world.channel_a.id]
 
 
+@pytest.mark.parametrize(
+    "key",
+    [None, "", "a" * 24, "forged.key-without-a-signature"],
+    ids=["omitted", "empty", "made up", "forged"],
+)
+def test_a_public_form_without_a_key_issued_by_the_server_stores_nothing(
+    client, world, questions, key
+):
+    data = valid_answers(questions)
+    if key is not None:
+        data["key"] = key
+    refused = client.post(_public_url(world), data=data)
+    assert refused.status_code == 400
+    html = refused.text
+    assert "Dieses Formular wurde nicht von der Umfrage ausgegeben" in html
+    # the answers are kept, with a key of the server's to send them once
+    assert re.search(rf'id="{field(questions, 1)}-4" value="4" autocomplete="off" checked', html)
+    assert counts(client.application)["Response"] == 0
+    again = client.post(_public_url(world), data={**data, "key": _key(html)})
+    assert again.status_code == 303
+    assert counts(client.application)["Response"] == 1
+
+
+def test_a_key_issued_for_another_surveys_form_is_refused(app, client, world, questions):
+    _set(app, world.survey_b.id, published_at=dt.datetime(2029, 12, 1, tzinfo=dt.UTC))
+    other = client.get(f"/s/{world.survey_b.public_token}")
+    assert other.status_code == 200
+    data = {"key": _key(other.text), **valid_answers(questions)}
+    refused = client.post(_public_url(world), data=data)
+    assert refused.status_code == 400
+    assert counts(client.application)["Response"] == 0
+
+
 def test_an_invitation_is_answered_once(app, client, world, questions):
     token = make_invitation(app, world.survey_a.id)
     url = f"/s/i/{token}"

@@ -43,3 +43,25 @@ def test_form_refuses_absurd_numbers(app, client, world, field, value):
     assert response.status_code == 400
     assert f'id="{field}-error"' in response.get_data(as_text=True)
     assert _count(app) == before
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("scale_max", 2**63), ("scale_max", 1), ("options", ["x" * 100_000])],
+    ids=["huge scale", "scale of one", "long option"],
+)
+def test_a_question_refuses_values_its_kind_ignores_when_out_of_range(client, world, field, value):
+    """A CSAT question has no scale to set and no options, but an absurd value is still a
+    mistake the sender hears about (not stored silently, not overflowing a column)."""
+    questions = f"/api/v1/surveys/{world.survey_b.id}/questions"
+    survey = client.get(
+        f"/api/v1/surveys/{world.survey_b.id}", headers=bearer(world.tokens["manager"])
+    )
+    first = survey.json["questions"][0]["id"]
+    response = client.patch(
+        f"{questions}/{first}",
+        json={"kind": "csat", field: value},
+        headers=bearer(world.tokens["manager"]),
+    )
+    assert response.status_code == 422, response.json
+    assert field in {e["field"] for e in response.json["errors"]}
