@@ -88,12 +88,53 @@ class ApiToken(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[dt.datetime | None]
     revoked_at: Mapped[dt.datetime | None]
+    #: None: valid until revoked.
+    expires_at: Mapped[dt.datetime | None]
 
     user: Mapped[User] = relationship(back_populates="api_tokens")
 
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+    def is_expired(self, now: dt.datetime) -> bool:
+        return self.expires_at is not None and self.expires_at <= now
+
+
+class UserSession(db.Model):
+    """One logged-in browser. Its cookie carries a secret whose hash is stored here, so that
+    logging out ends exactly this session, and a copy of the cookie is worthless afterwards."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    #: Updated at most once a minute; the inactivity timeout counts from here.
+    last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class LoginResult(enum.Enum):
+    SUCCESS = "success"
+    WRONG_PASSWORD = "wrong_password"
+    THROTTLED = "throttled"
+    #: The account is deactivated (or has no password yet).
+    INACTIVE = "inactive"
+
+
+class LoginAttempt(db.Model):
+    """A login attempt on an existing account (attempts on unknown addresses are not kept)."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_user_time", "user_id", "attempted_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    attempted_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    #: The client address (IPv4 or IPv6) as the app sees it behind its trusted proxies.
+    address: Mapped[str] = mapped_column(String(45))
+    result: Mapped[LoginResult]
 
 
 class ClientKind(enum.Enum):
