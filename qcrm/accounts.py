@@ -216,7 +216,13 @@ def external_url(endpoint: str, **values: object) -> str:
     return adapter.build(endpoint, values, force_external=True)
 
 
-def _mail_to_user(user: User, template: str, subject: Callable[[], str], **context: object) -> int:
+def _mail_to_user(
+    user: User,
+    template: str,
+    subject: Callable[[], str],
+    send_after_commit: bool = True,
+    **context: object,
+) -> int:
     """Queue a mail in the user's own language (subject is called inside that locale); returns
     the outbox mail's id."""
     with force_locale(user.language or current_app.config["BABEL_DEFAULT_LOCALE"]):
@@ -224,6 +230,7 @@ def _mail_to_user(user: User, template: str, subject: Callable[[], str], **conte
             user.email,
             subject(),
             render_template(f"mail/{template}.txt", user=user, **context),
+            send_after_commit=send_after_commit,
         ).id
 
 
@@ -242,12 +249,22 @@ def invite_again(user: User) -> MailReport:
 
 
 def request_password_reset(email: str) -> None:
-    """Mail a reset link if an active account has this address; say nothing either way (so
-    the page cannot tell whether the mail went out: it would tell whether the account exists)."""
+    """Queue a reset link if an active account has this address; say nothing either way (so
+    the page cannot tell whether the mail went out: it would tell whether the account exists).
+
+    The outbox job sends it, never this request: talking to the mail server here would make
+    the answer slower for existing accounts than for unknown ones.
+    """
     user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
     if user is not None and user.active:
         link = external_url("auth.reset_password", token=make_password_token(user, "reset"))
-        _mail_to_user(user, "password_reset", lambda: _("Reset your Q-CRM password"), link=link)
+        _mail_to_user(
+            user,
+            "password_reset",
+            lambda: _("Reset your Q-CRM password"),
+            send_after_commit=False,
+            link=link,
+        )
     db.session.commit()
 
 

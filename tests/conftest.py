@@ -578,3 +578,11 @@ def count_queries(app: Flask) -> Iterator[list[str]]:
         yield statements
     finally:
         sa.event.remove(engine, "before_cursor_execute", record)
+
+
+def run_outbox_job(app: Flask) -> None:
+    """Run the scheduler's outbox job once, as the scheduler process would."""
+    from qcrm import scheduler
+
+    job = next(job for job in app.extensions[scheduler.JOBS_KEY] if job.name == "outbox")
+    assert scheduler.run_job(app, job, worker="tests:outbox")

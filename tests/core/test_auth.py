@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import select
 
 from qcrm.extensions import db
-from qcrm.models import Role, User
-from tests.conftest import PASSWORD, login
+from qcrm.models import MailStatus, OutboxMail, Role, User
+from tests.conftest import PASSWORD, login, run_outbox_job
 
 
 def _login(client, email, password=PASSWORD, next_url=None, remember=False):
@@ -158,9 +159,10 @@ def _link_from(message) -> str:
     return match.group(1)
 
 
-def test_password_reset_mail_link_sets_a_new_password_once(client, world, mailbox):
+def test_password_reset_mail_link_sets_a_new_password_once(app, client, world, mailbox):
     response = client.post("/password/forgot", data={"email": "tester@qcrm.example"})
     assert response.status_code == 302
+    run_outbox_job(app)
     assert len(mailbox) == 1
     assert mailbox[0]["To"] == "tester@qcrm.example"
     path = _link_from(mailbox[0])
@@ -180,11 +182,36 @@ def test_password_reset_for_unknown_address_sends_nothing_and_says_the_same(clie
     assert mailbox == []
 
 
+def test_the_reset_request_talks_to_no_mail_server_and_the_outbox_job_sends_the_mail(
+    app, client, world, mailbox
+):
+    known = client.post("/password/forgot", data={"email": "tester@qcrm.example"})
+    unknown = client.post("/password/forgot", data={"email": "nobody@qcrm.example"})
+    # no SMTP inside the request: the answer cannot take longer for an existing account
+    assert mailbox == []
+    with app.app_context():
+        (queued,) = db.session.scalars(select(OutboxMail)).all()
+        assert (queued.recipient, queued.status, queued.attempts) == (
+            "tester@qcrm.example",
+            MailStatus.QUEUED,
+            0,
+        )
+    assert (known.status_code, known.headers["Location"]) == (
+        unknown.status_code,
+        unknown.headers["Location"],
+    )
+    run_outbox_job(app)
+    assert [message["To"] for message in mailbox] == ["tester@qcrm.example"]
+    with app.app_context():
+        assert db.session.get(OutboxMail, queued.id).status is MailStatus.SENT
+
+
 def test_reset_mail_is_in_the_users_language(app, client, world, mailbox):
     with app.app_context():
         db.session.get(User, world.tester.id).language = "de"
         db.session.commit()
     client.post("/password/forgot", data={"email": "tester@qcrm.example"})
+    run_outbox_job(app)
     assert "Passwort" in mailbox[0]["Subject"]
     assert "Hallo" in mailbox[0].get_body(("plain",)).get_content()
 
