@@ -117,7 +117,7 @@ class UserSession(db.Model):
 
 class LoginResult(enum.Enum):
     SUCCESS = "success"
-    WRONG_PASSWORD = "wrong_password"
+    WRONG_PASSWORD = "wrong_password"  # noqa: S105 (a result, not a secret)
     THROTTLED = "throttled"
     #: The account is deactivated (or has no password yet).
     INACTIVE = "inactive"
