@@ -55,13 +55,19 @@ class User(UserMixin, db.Model):
         back_populates="user", cascade="all, delete-orphan", order_by="ApiToken.id"
     )
 
+    #: The secret of the login session this object was loaded for or logged in with (never
+    #: stored: the database keeps only its hash, in ``UserSession``).
+    session_secret = None  # str once set; not a column (an annotation would map it)
+
     @property
     def is_active(self) -> bool:  # Flask-Login: inactive users cannot log in
         return self.active
 
     def get_id(self) -> str:
-        """Include the session version so that raising it ends every existing session."""
-        return f"{self.id}:{self.session_version}"
+        """What the session (and the "stay logged in" cookie) carries: the session version, so
+        that raising it ends every session, and the session's secret, so that logging out
+        ends this one."""
+        return f"{self.id}:{self.session_version}:{self.session_secret or ''}"
 
     @property
     def sees_all_clients(self) -> bool:

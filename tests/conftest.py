@@ -553,9 +553,16 @@ def _report_world(client_a: Client, client_b: Client, wave_a: Wave, wave_b: Wave
 
 
 def login(client: FlaskClient, user: User) -> None:
-    """Log a user in through the session (fast; the login form has its own tests)."""
+    """Log a user in through the session (fast; the login form has its own tests): a
+    server-side session is opened for them, as the login form does."""
+    from qcrm import accounts
+
+    with client.application.app_context():
+        account = db.session.get_one(User, user.id)
+        account.session_secret = accounts.start_session(account)
+        session_id = account.get_id()
     with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
+        session["_user_id"] = session_id
         session["_fresh"] = True
 
 
