@@ -106,6 +106,11 @@ class ApiToken(db.Model):
     def is_expired(self, now: dt.datetime) -> bool:
         return self.expires_at is not None and self.expires_at <= now
 
+    @property
+    def valid_through(self) -> dt.datetime | None:
+        """The token's last valid moment (its day is the one the user chose)."""
+        return self.expires_at - dt.timedelta(microseconds=1) if self.expires_at else None
+
 
 class UserSession(db.Model):
     """One logged-in browser. Its cookie carries a secret whose hash is stored here, so that

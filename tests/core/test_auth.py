@@ -320,3 +320,52 @@ def test_the_reset_page_promises_no_mail_that_is_not_sent(make_app, world):
     # the same words for known and unknown addresses (no account can be told from the page)
     assert "If an account uses this address, a link to reset the password will be e-mailed" in html
     assert "on its way" not in html
+
+
+COMMON = "Password123"  # on the shipped list (as "password123"): case does not help
+
+
+def test_a_common_password_is_refused_on_its_field_when_changing_it(client, world):
+    login(client, world.manager)
+    response = client.post(
+        "/profile/password",
+        data={"current_password": PASSWORD, "new_password": COMMON, "confirm": COMMON},
+    )
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "This password is one of the most common ones" in html
+    assert 'id="new_password-error"' in html
+
+
+def test_a_common_password_is_refused_when_setting_one_with_a_reset_link(app, client, world):
+    with app.app_context():
+        from qcrm import accounts
+
+        token = accounts.make_password_token(db.session.get_one(User, world.tester.id), "reset")
+    response = client.post(
+        f"/password/reset/{token}", data={"password": "qwertyuiop", "confirm": "qwertyuiop"}
+    )
+    assert response.status_code == 200
+    assert "This password is one of the most common ones" in response.get_data(as_text=True)
+    assert _login(client, "tester@qcrm.example").status_code == 302  # the old one still works
+
+
+def test_the_common_password_message_is_in_german_too(app, client, world):
+    login(client, world.manager)
+    response = client.post(
+        "/profile/password",
+        data={"current_password": PASSWORD, "new_password": COMMON, "confirm": COMMON},
+        headers={"Accept-Language": "de"},
+    )
+    assert "Dieses Passwort gehört zu den häufigsten" in response.get_data(as_text=True)
+
+
+def test_the_shipped_list_holds_the_common_passwords_and_not_a_passphrase(app):
+    from qcrm import accounts
+
+    with app.app_context():
+        assert all(
+            accounts.is_common_password(p) for p in ("1234567890", "iloveyou123", "1q2w3e4r5t")
+        )
+        assert not accounts.is_common_password(PASSWORD)
+        assert len(accounts._common_passwords(str(accounts.COMMON_PASSWORDS_FILE))) > 19_000
