@@ -46,6 +46,7 @@ def init_login(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "basic"
     app.before_request(load_api_user)
+    app.before_request(load_session_user)
     app.before_request(enforce_access)
 
 
@@ -68,6 +69,13 @@ def load_user(user_id: str) -> User | None:
         return None
     user.session_secret = secret
     return user
+
+
+def load_session_user() -> None:
+    """Check the login session first thing: its bookkeeping (last activity, expiry) commits,
+    which must not happen halfway through a view's own transaction."""
+    if not is_api_request():
+        current_user._get_current_object()
 
 
 def _log_in(user: User, remember: bool = False) -> None:
