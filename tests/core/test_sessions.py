@@ -177,3 +177,13 @@ def test_activity_is_written_at_most_once_a_minute(app, world):
             assert db.session.scalar(select(UserSession.last_seen_at)) == START + dt.timedelta(
                 seconds=61
             )
+
+
+def test_abandoned_sessions_are_dropped_when_anyone_logs_in(app, world):
+    with time_machine.travel(START, tick=False) as clock:
+        _log_in(app.test_client())  # never logs out
+        clock.shift(dt.timedelta(minutes=31))
+        _log_in(app.test_client(), "admin@qcrm.example")
+    with app.app_context():
+        owners = db.session.scalars(select(UserSession.user_id)).all()
+    assert owners == [world.admin.id]
