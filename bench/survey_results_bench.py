@@ -20,7 +20,7 @@ import time
 from flask_migrate import upgrade
 from sqlalchemy import insert
 
-from qcrm import create_app
+from qcrm import accounts, create_app
 from qcrm.extensions import db
 from qcrm.models import Channel, ChannelType, Client, Role, User
 from surveys.models import Answer, Question, QuestionKind, Response, ResponseSource, Survey
@@ -167,6 +167,7 @@ def _world() -> tuple[int, str]:
     user = User(email="admin@bench.example", name="Admin", role=Role.ADMIN)
     db.session.add_all([survey, user])
     db.session.commit()
+    user.session_secret = accounts.start_session(user)  # pages need a server-side session
     return survey.id, user.get_id()
 
 

@@ -1,12 +1,19 @@
-"""Accounts: users, passwords, invitations, password resets and API tokens."""
+"""Accounts: users, passwords, login sessions and history, invitations, password resets and
+API tokens."""
 
 from __future__ import annotations
 
+import datetime as dt
+import enum
+import functools
+import gzip
 import hashlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -15,16 +22,32 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from qcrm.db import utcnow
 from qcrm.errors import ServiceError
 from qcrm.extensions import db
 from qcrm.mail import MailReport, mail_report, queue_mail
-from qcrm.models import ApiToken, Client, Role, User
+from qcrm.models import (
+    ApiToken,
+    Client,
+    LoginAttempt,
+    LoginResult,
+    Role,
+    User,
+    UserSession,
+)
 from qcrm.validation import refuse_control_characters
 
 TOKEN_PREFIX = "qcrm_"  # noqa: S105 (a public marker, not a secret)
+#: The shipped list of common and breached passwords (see qcrm/data/README.md).
+COMMON_PASSWORDS_FILE = Path(__file__).parent / "data" / "common-passwords.txt.gz"
+#: A token's last use is written at most this often, to spare a write on every API request.
+TOKEN_LAST_USED_PRECISION = dt.timedelta(minutes=1)
+#: A session's last request is written at most this often (the inactivity timeout's precision).
+SESSION_LAST_SEEN_PRECISION = dt.timedelta(minutes=1)
+#: The latest expiry date a token may get, counted from today.
+TOKEN_MAX_LIFETIME_DAYS = 2 * 365
 
 
 def _hasher() -> PasswordHasher:
@@ -58,27 +81,165 @@ def check_email(email: str, field_name: str = "email") -> str:
         raise ServiceError.on(field_name, _("This is not a valid e-mail address.")) from None
 
 
+@functools.cache
+def _common_passwords(path: str) -> frozenset[str]:
+    with gzip.open(path, "rt", encoding="utf-8") as lines:
+        return frozenset(line.strip() for line in lines if line.strip())
+
+
+def is_common_password(password: str) -> bool:
+    """On the shipped list of common and breached passwords (checked offline, lower case)."""
+    path = current_app.config.get("COMMON_PASSWORDS_FILE") or COMMON_PASSWORDS_FILE
+    return password.strip().lower() in _common_passwords(str(path))
+
+
 def check_password_policy(password: str, user_email: str, field_name: str = "password") -> None:
     minimum = current_app.config["PASSWORD_MIN_LENGTH"]
     if len(password) < minimum:
         raise ServiceError.on(field_name, _("Use at least %(n)d characters.", n=minimum))
     if password.strip().lower() == user_email.lower():
         raise ServiceError.on(field_name, _("The password must not be your e-mail address."))
+    if is_common_password(password):
+        raise ServiceError.on(
+            field_name,
+            _(
+                "This password is one of the most common ones and is tried first by attackers. "
+                "Choose another."
+            ),
+        )
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """The active user with this e-mail and password, or None; upgrades outdated hashes."""
+def authenticate(email: str, password: str, address: str) -> User | None:
+    """The active user with this e-mail and password, or None; upgrades outdated hashes.
+
+    Every attempt on an existing account goes into its login history; attempts on unknown
+    addresses leave no trace (they would be tied to no one, and may be someone's typo).
+    """
     user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
     if user is None or not user.active or not user.password_hash:
         hash_password(password)  # spend the same time as a real check: no account probing
+        if user is not None:
+            record_login_attempt(user, address, LoginResult.INACTIVE)
         return None
     if not password_matches(user.password_hash, password):
+        record_login_attempt(user, address, LoginResult.WRONG_PASSWORD)
         return None
     if _hasher().check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
-    db.session.commit()
+    record_login_attempt(user, address, LoginResult.SUCCESS)
     return user
+
+
+# Login history --------------------------------------------------------------------------------
+
+
+def record_login_attempt(user: User, address: str, result: LoginResult) -> None:
+    """Write one attempt to the user's history and drop every attempt older than the retention
+    (pruned here, on write, by the index on the time: no job needed)."""
+    now = utcnow()
+    cutoff = now - dt.timedelta(days=current_app.config["LOGIN_HISTORY_DAYS"])
+    db.session.execute(delete(LoginAttempt).where(LoginAttempt.attempted_at < cutoff))
+    db.session.add(
+        LoginAttempt(user_id=user.id, attempted_at=now, address=address[:45], result=result)
+    )
+    db.session.commit()
+
+
+def record_throttled_login(email: str, address: str) -> None:
+    """A login refused by the throttle, before its password was looked at."""
+    user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
+    if user is not None:
+        record_login_attempt(user, address, LoginResult.THROTTLED)
+
+
+def login_history(user: User) -> list[LoginAttempt]:
+    """The user's latest login attempts, newest first."""
+    return list(
+        db.session.scalars(
+            select(LoginAttempt)
+            .where(LoginAttempt.user_id == user.id)
+            .order_by(LoginAttempt.attempted_at.desc(), LoginAttempt.id.desc())
+            .limit(current_app.config["LOGIN_HISTORY_SHOWN"])
+        )
+    )
+
+
+# Login sessions -------------------------------------------------------------------------------
+
+
+class SessionState(enum.Enum):
+    VALID = "valid"
+    #: Logged out (here or everywhere), or never existed: the cookie is worthless.
+    ENDED = "ended"
+    #: Too long without a request, or older than the absolute lifetime.
+    EXPIRED = "expired"
+
+
+def _session_expired(row: UserSession, now: dt.datetime) -> bool:
+    config = current_app.config
+    return now - row.last_seen_at >= dt.timedelta(
+        seconds=config["SESSION_IDLE_TIMEOUT"]
+    ) or now - row.created_at >= dt.timedelta(seconds=config["SESSION_ABSOLUTE_LIFETIME"])
+
+
+def start_session(user: User) -> str:
+    """Open a login session for a user who just proved who they are; returns its secret, which
+    only the session cookie carries (the database keeps its hash). Drops every expired session
+    on the way, so that abandoned ones do not pile up."""
+    now = utcnow()
+    config = current_app.config
+    idle_since = now - dt.timedelta(seconds=config["SESSION_IDLE_TIMEOUT"])
+    born_before = now - dt.timedelta(seconds=config["SESSION_ABSOLUTE_LIFETIME"])
+    db.session.execute(
+        delete(UserSession).where(
+            (UserSession.last_seen_at <= idle_since) | (UserSession.created_at <= born_before)
+        )
+    )
+    secret = secrets.token_urlsafe(32)
+    db.session.add(
+        UserSession(
+            user_id=user.id, secret_hash=_token_digest(secret), created_at=now, last_seen_at=now
+        )
+    )
+    db.session.commit()
+    return secret
+
+
+def check_session(user: User, secret: str) -> SessionState:
+    """Whether the session with this secret still runs; notes its activity (at most once a
+    minute) and deletes it once expired."""
+    row = db.session.scalar(
+        select(UserSession).where(
+            UserSession.secret_hash == _token_digest(secret), UserSession.user_id == user.id
+        )
+    )
+    if row is None:
+        return SessionState.ENDED
+    now = utcnow()
+    if _session_expired(row, now):
+        db.session.delete(row)
+        db.session.commit()
+        return SessionState.EXPIRED
+    if now - row.last_seen_at >= SESSION_LAST_SEEN_PRECISION:
+        row.last_seen_at = now
+        db.session.commit()
+    return SessionState.VALID
+
+
+def end_session(secret: str | None) -> None:
+    """Log out: the session's cookie, and every copy of it, stops working."""
+    if secret:
+        db.session.execute(
+            delete(UserSession).where(UserSession.secret_hash == _token_digest(secret))
+        )
+        db.session.commit()
+
+
+def end_all_sessions(user: User) -> None:
+    """Log out everywhere: every browser the user is logged in with (API tokens stay)."""
+    db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    db.session.commit()
 
 
 @dataclass(frozen=True)
@@ -216,7 +377,13 @@ def external_url(endpoint: str, **values: object) -> str:
     return adapter.build(endpoint, values, force_external=True)
 
 
-def _mail_to_user(user: User, template: str, subject: Callable[[], str], **context: object) -> int:
+def _mail_to_user(
+    user: User,
+    template: str,
+    subject: Callable[[], str],
+    send_after_commit: bool = True,
+    **context: object,
+) -> int:
     """Queue a mail in the user's own language (subject is called inside that locale); returns
     the outbox mail's id."""
     with force_locale(user.language or current_app.config["BABEL_DEFAULT_LOCALE"]):
@@ -224,6 +391,7 @@ def _mail_to_user(user: User, template: str, subject: Callable[[], str], **conte
             user.email,
             subject(),
             render_template(f"mail/{template}.txt", user=user, **context),
+            send_after_commit=send_after_commit,
         ).id
 
 
@@ -242,12 +410,22 @@ def invite_again(user: User) -> MailReport:
 
 
 def request_password_reset(email: str) -> None:
-    """Mail a reset link if an active account has this address; say nothing either way (so
-    the page cannot tell whether the mail went out: it would tell whether the account exists)."""
+    """Queue a reset link if an active account has this address; say nothing either way (so
+    the page cannot tell whether the mail went out: it would tell whether the account exists).
+
+    The outbox job sends it, never this request: talking to the mail server here would make
+    the answer slower for existing accounts than for unknown ones.
+    """
     user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
     if user is not None and user.active:
         link = external_url("auth.reset_password", token=make_password_token(user, "reset"))
-        _mail_to_user(user, "password_reset", lambda: _("Reset your Q-CRM password"), link=link)
+        _mail_to_user(
+            user,
+            "password_reset",
+            lambda: _("Reset your Q-CRM password"),
+            send_after_commit=False,
+            link=link,
+        )
     db.session.commit()
 
 
@@ -258,17 +436,45 @@ def _token_digest(plaintext: str) -> str:
     return hashlib.sha256(plaintext.encode()).hexdigest()
 
 
-def create_api_token(user: User, name: str) -> tuple[ApiToken, str]:
-    """Create a personal token; the plaintext is returned once and never stored."""
+def _token_expiry(expires_on: dt.date | None) -> dt.datetime | None:
+    """A token valid through ``expires_on`` (in the app's time zone) expires at the next
+    midnight; the date must be today or later, and at most two years ahead."""
+    if expires_on is None:
+        return None
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    today = utcnow().astimezone(zone).date()
+    latest = today + dt.timedelta(days=TOKEN_MAX_LIFETIME_DAYS)
+    if not today <= expires_on <= latest:
+        raise ServiceError.on(
+            "expires_on",
+            _(
+                "Choose a day from today to %(latest)s, or none for a token without expiry.",
+                latest=latest.isoformat(),
+            ),
+        )
+    midnight = dt.datetime.combine(expires_on + dt.timedelta(days=1), dt.time(), tzinfo=zone)
+    return midnight.astimezone(dt.UTC)
+
+
+def create_api_token(
+    user: User, name: str, expires_on: dt.date | None = None
+) -> tuple[ApiToken, str]:
+    """Create a personal token, valid through ``expires_on`` (None: until revoked); the
+    plaintext is returned once and never stored."""
     name = name.strip()
     if not name:
         raise ServiceError.on("name", _("Please name the token, e.g. after the script using it."))
     if len(name) > 80:
         raise ServiceError.on("name", _("At most %(n)d characters.", n=80))
     refuse_control_characters({"name": name})
+    expires_at = _token_expiry(expires_on)
     plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
-        user=user, name=name, token_hash=_token_digest(plaintext), prefix=plaintext[:12]
+        user=user,
+        name=name,
+        token_hash=_token_digest(plaintext),
+        prefix=plaintext[:12],
+        expires_at=expires_at,
     )
     db.session.add(token)
     db.session.commit()
@@ -285,10 +491,10 @@ def user_for_api_token(plaintext: str) -> User | None:
     token = db.session.scalar(
         select(ApiToken).where(ApiToken.token_hash == _token_digest(plaintext))
     )
-    if token is None or token.is_revoked or not token.user.active:
-        return None
     now = utcnow()
-    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 300:
+    if token is None or token.is_revoked or token.is_expired(now) or not token.user.active:
+        return None
+    if token.last_used_at is None or now - token.last_used_at >= TOKEN_LAST_USED_PRECISION:
         token.last_used_at = now
         db.session.commit()
     return token.user

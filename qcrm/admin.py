@@ -86,7 +86,11 @@ def edit_user(user_id: int):
             flash(_("The user is saved."), "success")
             return redirect(url_for("admin.users"))
     return render_template(
-        "admin/user_form.html", form=form, user=user, invite_form=ConfirmForm()
+        "admin/user_form.html",
+        form=form,
+        user=user,
+        invite_form=ConfirmForm(),
+        login_history=accounts.login_history(user),
     ), (400 if form.errors else 200)
 
 

@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from qcrm import accounts
+from qcrm.db import utcnow
 from qcrm.errors import ServiceError
 from qcrm.extensions import db, limiter, login_manager
 from qcrm.forms import (
@@ -45,21 +46,44 @@ def init_login(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "basic"
     app.before_request(load_api_user)
+    app.before_request(load_session_user)
     app.before_request(enforce_access)
 
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    """Load the session's user; a stale session version (password changed) ends the session."""
+    """Load the session's user. A stale session version (password changed) or a session ended
+    on the server (logged out, timed out) ends it, whatever the cookie says."""
     try:
-        raw_id, raw_version = user_id.split(":", 1)
+        raw_id, raw_version, secret = user_id.split(":", 2)
         user = db.session.get(User, int(raw_id))
         version = int(raw_version)
     except ValueError:
         return None
-    if user is None or not user.active or user.session_version != version:
+    if user is None or not user.active or user.session_version != version or not secret:
         return None
+    state = accounts.check_session(user, secret)
+    if state is accounts.SessionState.EXPIRED:
+        flash(_("Your session has expired. Please log in again."), "info")
+    if state is not accounts.SessionState.VALID:
+        return None
+    user.session_secret = secret
     return user
+
+
+def load_session_user() -> None:
+    """Check the login session first thing: its bookkeeping (last activity, expiry) commits,
+    which must not happen halfway through a view's own transaction."""
+    if not is_api_request():
+        current_user._get_current_object()
+
+
+def log_in(user: User, remember: bool = False) -> None:
+    """Start a fresh server-side session for the user (a new secret: an older cookie, even one
+    from before the login, never becomes valid)."""
+    user.session_secret = accounts.start_session(user)
+    session.clear()
+    login_user(user, remember=remember)
 
 
 def load_api_user() -> None:
@@ -83,44 +107,66 @@ def safe_next_url(target: str | None) -> str | None:
     return target
 
 
+def _client_address() -> str:
+    return request.remote_addr or "unknown"
+
+
+def _login_email() -> str:
+    return accounts.normalize_email(request.form.get("email", ""))
+
+
 def _account_key() -> str:
-    return "login-account:" + accounts.normalize_email(request.form.get("email", ""))
+    return "login-account:" + _login_email()
+
+
+def _account_and_address_key() -> str:
+    return f"login-account-address:{_login_email()}:{_client_address()}"
 
 
 def _login_failed(response) -> bool:
     return bool(g.get("login_failed"))
 
 
+def _record_throttled(_limit) -> None:
+    """Note a refused login in the account's history (once, however many limits it broke)."""
+    if not g.get("login_throttle_recorded"):
+        g.login_throttle_recorded = True
+        accounts.record_throttled_login(request.form.get("email", ""), _client_address())
+
+
+def _login_limit(setting: str, scope: str, key_func=None):
+    """Count failed logins only; a successful login costs nothing."""
+    return limiter.limit(
+        lambda: current_app.config[setting],
+        key_func=key_func,
+        methods=["POST"],
+        deduct_when=_login_failed,
+        scope=scope,
+        on_breach=_record_throttled,
+    )
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @public
-@limiter.limit(
-    lambda: current_app.config["LOGIN_FAILURES_PER_ACCOUNT"],
-    key_func=_account_key,
-    methods=["POST"],
-    deduct_when=_login_failed,
-    scope="login-account",
+@_login_limit(
+    "LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS", "login-account-address", _account_and_address_key
 )
-@limiter.limit(
-    lambda: current_app.config["LOGIN_FAILURES_PER_ADDRESS"],
-    methods=["POST"],
-    deduct_when=_login_failed,
-    scope="login-address",
-)
+@_login_limit("LOGIN_FAILURES_PER_ACCOUNT", "login-account", _account_key)
+@_login_limit("LOGIN_FAILURES_PER_ADDRESS", "login-address")
 def login():
     """Show the login form and log the user in."""
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = accounts.authenticate(form.email.data, form.password.data)
+        user = accounts.authenticate(form.email.data, form.password.data, _client_address())
         if user is not None:
             from qcrm.two_factor_views import begin_second_step  # (it imports this module)
 
             second_step = begin_second_step(user, form.remember.data, request.args.get("next"))
             if second_step is not None:
                 return second_step
-            session.clear()
-            login_user(user, remember=form.remember.data)
+            log_in(user, remember=form.remember.data)
             return redirect(safe_next_url(request.args.get("next")) or url_for("main.home"))
         g.login_failed = True
         form.password.errors = [_("E-mail or password is not correct.")]
@@ -130,9 +176,24 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @allow(*ALL_ROLES)
 def logout():
+    """End this session on the server too, so that a copy of its cookie stops working."""
+    accounts.end_session(current_user.session_secret)
     logout_user()
     session.clear()
     flash(_("You are logged out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/profile/sessions/end", methods=["POST"])
+@allow(*ALL_ROLES)
+def logout_everywhere():
+    """End every session of the user, on every device (API tokens stay valid)."""
+    if not ConfirmForm().validate_on_submit():
+        return redirect(url_for("auth.profile"))
+    accounts.end_all_sessions(current_user)
+    logout_user()
+    session.clear()
+    flash(_("You are logged out on all your devices."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -169,8 +230,7 @@ def _set_password_page(purpose: str, token: str, template: str):
 
             second_step = begin_second_step(user, remember=False, next_target=None)
             if second_step is None:  # a mailed link never skips the second factor
-                session.clear()
-                login_user(user)
+                log_in(user)
             flash(_("Your password is set."), "success")
             return second_step or redirect(url_for("main.home"))
     return render_template(template, form=form, user=user)
@@ -218,6 +278,8 @@ def _render_profile(**forms):
         revoke_form=ConfirmForm(),
         new_token=forms.get("new_token"),
         tokens=[t for t in current_user.api_tokens if not t.is_revoked],
+        now=utcnow(),
+        login_history=accounts.login_history(current_user),
     )
 
 
@@ -258,7 +320,9 @@ def create_token():
     form = ApiTokenForm()
     if form.validate_on_submit():
         try:
-            _token, plaintext = accounts.create_api_token(current_user, form.name.data)
+            _token, plaintext = accounts.create_api_token(
+                current_user, form.name.data, form.expires_on.data
+            )
         except ServiceError as error:
             put_errors_on_form(form, error)
         else:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
@@ -106,13 +108,20 @@ def token_cli() -> None:
 @token_cli.command("create")
 @click.argument("email")
 @click.option("--name", default="command line", show_default=True, help="What the token is for.")
-def create_token_command(email: str, name: str) -> None:
+@click.option(
+    "--valid-through",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Last day the token works (YYYY-MM-DD, at most two years ahead); default: until revoked.",
+)
+def create_token_command(email: str, name: str, valid_through: dt.datetime | None) -> None:
     """Create an API token for a user and print it (it is shown only once)."""
     user = db.session.scalar(select(User).where(User.email == accounts.normalize_email(email)))
     if user is None:
         raise click.ClickException(f"No user with the e-mail address {email}.")
     try:
-        _token, plaintext = accounts.create_api_token(user, name)
+        _token, plaintext = accounts.create_api_token(
+            user, name, valid_through.date() if valid_through else None
+        )
     except ServiceError as error:
         _fail(error)
     click.echo(plaintext)

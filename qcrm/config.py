@@ -28,6 +28,11 @@ class DefaultConfig:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 14
     PERMANENT_SESSION_LIFETIME = 60 * 60 * 12
+    #: Seconds without a request after which a login session ends (QCRM_SESSION_IDLE_TIMEOUT).
+    SESSION_IDLE_TIMEOUT = 30 * 60
+    #: Seconds after the login at which a session ends however active it is
+    #: (QCRM_SESSION_ABSOLUTE_LIFETIME). "Stay logged in" keeps to both limits too.
+    SESSION_ABSOLUTE_LIFETIME = 12 * 60 * 60
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
 
     WTF_CSRF_TIME_LIMIT = 60 * 60 * 8
@@ -44,9 +49,16 @@ class DefaultConfig:
     #: Flask-Limiter storage; use redis://… in production so that all workers share the counts.
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = False
-    #: Failed logins allowed per account and per client address before the login is throttled.
-    LOGIN_FAILURES_PER_ACCOUNT = "5 per 15 minutes"
+    #: Failed logins allowed before the login is throttled: per account from one client address
+    #: (so that an attacker elsewhere cannot lock the account's owner out), per account from all
+    #: addresses together (a slower brake on attacks from many addresses), and per address.
+    LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS = "5 per 15 minutes"
+    LOGIN_FAILURES_PER_ACCOUNT = "100 per hour"
     LOGIN_FAILURES_PER_ADDRESS = "20 per 15 minutes"
+    #: Days the login history (time, address, result of each attempt) is kept.
+    LOGIN_HISTORY_DAYS = 90
+    #: Attempts shown on the profile and the admin's user page.
+    LOGIN_HISTORY_SHOWN = 20
     #: Survey submissions (respondents' pages and public API together) per client address.
     SURVEY_SUBMIT_RATE_LIMIT = "30 per minute; 300 per hour"
 
@@ -66,6 +78,9 @@ class DefaultConfig:
     PASSWORD_HASH_TIME_COST = 3
     PASSWORD_HASH_MEMORY_COST = 65536
     PASSWORD_MIN_LENGTH = 10
+    #: Gzipped list of common and breached passwords (one a line, lower case) that are refused.
+    #: None: the list shipped in qcrm/data (see qcrm/data/README.md).
+    COMMON_PASSWORDS_FILE: str | None = None
     PASSWORD_RESET_MAX_AGE = 60 * 60 * 2
     INVITATION_MAX_AGE = 60 * 60 * 24 * 7
 

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateField,
     EmailField,
     Field,
     PasswordField,
@@ -109,6 +110,12 @@ class LanguageSwitchForm(FlaskForm):
 
 class ApiTokenForm(FlaskForm):
     name = StringField(_l("Token name"), validators=[DataRequired(), Length(max=80)])
+    #: The service checks the range (today to two years ahead).
+    expires_on = DateField(
+        _l("Valid through (optional)"),
+        validators=[Optional()],
+        description=_l("Leave empty for a token that is valid until you revoke it."),
+    )
 
 
 class ConfirmForm(FlaskForm):

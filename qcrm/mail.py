@@ -65,9 +65,12 @@ def queue_mail(
     headers: dict[str, str] | None = None,
     attachment: Attachment | None = None,
     purpose: str | None = None,
+    send_after_commit: bool = True,
 ) -> OutboxMail:
     """Write a mail into the outbox in the current transaction; it is sent after commit.
 
+    With ``send_after_commit=False`` the outbox job sends it on its next run instead: for a
+    request whose response time must not depend on whether a mail was sent (password reset).
     The handler registered for ``purpose`` (if any) hears each outcome of sending it.
     """
     sender_domain = current_app.config["MAIL_DEFAULT_SENDER"].rsplit("@", 1)[-1].strip(">")
@@ -87,7 +90,8 @@ def queue_mail(
     )
     db.session.add(mail)
     db.session.flush()
-    db.session.info.setdefault(_PENDING_KEY, []).append(mail.id)
+    if send_after_commit:
+        db.session.info.setdefault(_PENDING_KEY, []).append(mail.id)
     return mail
 
 

@@ -55,13 +55,19 @@ class User(UserMixin, db.Model):
         back_populates="user", cascade="all, delete-orphan", order_by="ApiToken.id"
     )
 
+    #: The secret of the login session this object was loaded for or logged in with (never
+    #: stored: the database keeps only its hash, in ``UserSession``).
+    session_secret = None  # str once set; not a column (an annotation would map it)
+
     @property
     def is_active(self) -> bool:  # Flask-Login: inactive users cannot log in
         return self.active
 
     def get_id(self) -> str:
-        """Include the session version so that raising it ends every existing session."""
-        return f"{self.id}:{self.session_version}"
+        """What the session (and the "stay logged in" cookie) carries: the session version, so
+        that raising it ends every session, and the session's secret, so that logging out
+        ends this one."""
+        return f"{self.id}:{self.session_version}:{self.session_secret or ''}"
 
     @property
     def sees_all_clients(self) -> bool:
@@ -88,12 +94,58 @@ class ApiToken(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[dt.datetime | None]
     revoked_at: Mapped[dt.datetime | None]
+    #: None: valid until revoked.
+    expires_at: Mapped[dt.datetime | None]
 
     user: Mapped[User] = relationship(back_populates="api_tokens")
 
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+    def is_expired(self, now: dt.datetime) -> bool:
+        return self.expires_at is not None and self.expires_at <= now
+
+    @property
+    def valid_through(self) -> dt.datetime | None:
+        """The token's last valid moment (its day is the one the user chose)."""
+        return self.expires_at - dt.timedelta(microseconds=1) if self.expires_at else None
+
+
+class UserSession(db.Model):
+    """One logged-in browser. Its cookie carries a secret whose hash is stored here, so that
+    logging out ends exactly this session, and a copy of the cookie is worthless afterwards."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    #: Updated at most once a minute; the inactivity timeout counts from here.
+    last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class LoginResult(enum.Enum):
+    SUCCESS = "success"
+    WRONG_PASSWORD = "wrong_password"  # noqa: S105 (a result, not a secret)
+    THROTTLED = "throttled"
+    #: The account is deactivated (or has no password yet).
+    INACTIVE = "inactive"
+
+
+class LoginAttempt(db.Model):
+    """A login attempt on an existing account (attempts on unknown addresses are not kept)."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_user_time", "user_id", "attempted_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    attempted_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    #: The client address (IPv4 or IPv6) as the app sees it behind its trusted proxies.
+    address: Mapped[str] = mapped_column(String(45))
+    result: Mapped[LoginResult]
 
 
 class ClientKind(enum.Enum):

@@ -9,7 +9,7 @@ import time
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_user, user_loaded_from_cookie, user_logged_in
+from flask_login import current_user, user_loaded_from_cookie, user_logged_in
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import BooleanField, PasswordField, StringField
@@ -17,7 +17,7 @@ from wtforms.validators import DataRequired, Length
 
 from qcrm import two_factor
 from qcrm.admin import bp as admin_bp
-from qcrm.auth import bp, safe_next_url
+from qcrm.auth import bp, log_in, safe_next_url
 from qcrm.errors import ServiceError
 from qcrm.extensions import db
 from qcrm.forms import ROLE_LABELS, ConfirmForm, put_errors_on_form
@@ -123,8 +123,7 @@ def two_factor_login():
     if form.validate_on_submit():
         outcome = two_factor.check_login_code(user, pending["attempt"], form.code.data)
         if outcome is two_factor.CodeCheck.ACCEPTED:
-            session.clear()
-            login_user(user, remember=pending["remember"])
+            log_in(user, remember=pending["remember"])
             return redirect(pending["next"] or url_for("main.home"))
         if outcome is two_factor.CodeCheck.LOGIN_SPENT:
             return _restart_login(_("Too many wrong codes. Please log in again."))

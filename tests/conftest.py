@@ -555,9 +555,16 @@ def _report_world(client_a: Client, client_b: Client, wave_a: Wave, wave_b: Wave
 
 
 def login(client: FlaskClient, user: User) -> None:
-    """Log a user in through the session (fast; the login form has its own tests)."""
+    """Log a user in through the session (fast; the login form has its own tests): a
+    server-side session is opened for them, as the login form does."""
+    from qcrm import accounts
+
+    with client.application.app_context():
+        account = db.session.get_one(User, user.id)
+        account.session_secret = accounts.start_session(account)
+        session_id = account.get_id()
     with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
+        session["_user_id"] = session_id
         session["_fresh"] = True
 
 
@@ -580,3 +587,11 @@ def count_queries(app: Flask) -> Iterator[list[str]]:
         yield statements
     finally:
         sa.event.remove(engine, "before_cursor_execute", record)
+
+
+def run_outbox_job(app: Flask) -> None:
+    """Run the scheduler's outbox job once, as the scheduler process would."""
+    from qcrm import scheduler
+
+    job = next(job for job in app.extensions[scheduler.JOBS_KEY] if job.name == "outbox")
+    assert scheduler.run_job(app, job, worker="tests:outbox")

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import select
 
 from qcrm.extensions import db
-from qcrm.models import Role, User
-from tests.conftest import PASSWORD, login
+from qcrm.models import MailStatus, OutboxMail, Role, User
+from tests.conftest import PASSWORD, login, run_outbox_job
 
 
 def _login(client, email, password=PASSWORD, next_url=None, remember=False):
@@ -158,9 +159,10 @@ def _link_from(message) -> str:
     return match.group(1)
 
 
-def test_password_reset_mail_link_sets_a_new_password_once(client, world, mailbox):
+def test_password_reset_mail_link_sets_a_new_password_once(app, client, world, mailbox):
     response = client.post("/password/forgot", data={"email": "tester@qcrm.example"})
     assert response.status_code == 302
+    run_outbox_job(app)
     assert len(mailbox) == 1
     assert mailbox[0]["To"] == "tester@qcrm.example"
     path = _link_from(mailbox[0])
@@ -180,11 +182,36 @@ def test_password_reset_for_unknown_address_sends_nothing_and_says_the_same(clie
     assert mailbox == []
 
 
+def test_the_reset_request_talks_to_no_mail_server_and_the_outbox_job_sends_the_mail(
+    app, client, world, mailbox
+):
+    known = client.post("/password/forgot", data={"email": "tester@qcrm.example"})
+    unknown = client.post("/password/forgot", data={"email": "nobody@qcrm.example"})
+    # no SMTP inside the request: the answer cannot take longer for an existing account
+    assert mailbox == []
+    with app.app_context():
+        (queued,) = db.session.scalars(select(OutboxMail)).all()
+        assert (queued.recipient, queued.status, queued.attempts) == (
+            "tester@qcrm.example",
+            MailStatus.QUEUED,
+            0,
+        )
+    assert (known.status_code, known.headers["Location"]) == (
+        unknown.status_code,
+        unknown.headers["Location"],
+    )
+    run_outbox_job(app)
+    assert [message["To"] for message in mailbox] == ["tester@qcrm.example"]
+    with app.app_context():
+        assert db.session.get(OutboxMail, queued.id).status is MailStatus.SENT
+
+
 def test_reset_mail_is_in_the_users_language(app, client, world, mailbox):
     with app.app_context():
         db.session.get(User, world.tester.id).language = "de"
         db.session.commit()
     client.post("/password/forgot", data={"email": "tester@qcrm.example"})
+    run_outbox_job(app)
     assert "Passwort" in mailbox[0]["Subject"]
     assert "Hallo" in mailbox[0].get_body(("plain",)).get_content()
 
@@ -293,3 +320,52 @@ def test_the_reset_page_promises_no_mail_that_is_not_sent(make_app, world):
     # the same words for known and unknown addresses (no account can be told from the page)
     assert "If an account uses this address, a link to reset the password will be e-mailed" in html
     assert "on its way" not in html
+
+
+COMMON = "Password123"  # on the shipped list (as "password123"): case does not help
+
+
+def test_a_common_password_is_refused_on_its_field_when_changing_it(client, world):
+    login(client, world.manager)
+    response = client.post(
+        "/profile/password",
+        data={"current_password": PASSWORD, "new_password": COMMON, "confirm": COMMON},
+    )
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "This password is one of the most common ones" in html
+    assert 'id="new_password-error"' in html
+
+
+def test_a_common_password_is_refused_when_setting_one_with_a_reset_link(app, client, world):
+    with app.app_context():
+        from qcrm import accounts
+
+        token = accounts.make_password_token(db.session.get_one(User, world.tester.id), "reset")
+    response = client.post(
+        f"/password/reset/{token}", data={"password": "qwertyuiop", "confirm": "qwertyuiop"}
+    )
+    assert response.status_code == 200
+    assert "This password is one of the most common ones" in response.get_data(as_text=True)
+    assert _login(client, "tester@qcrm.example").status_code == 302  # the old one still works
+
+
+def test_the_common_password_message_is_in_german_too(app, client, world):
+    login(client, world.manager)
+    response = client.post(
+        "/profile/password",
+        data={"current_password": PASSWORD, "new_password": COMMON, "confirm": COMMON},
+        headers={"Accept-Language": "de"},
+    )
+    assert "Dieses Passwort gehört zu den häufigsten" in response.get_data(as_text=True)
+
+
+def test_the_shipped_list_holds_the_common_passwords_and_not_a_passphrase(app):
+    from qcrm import accounts
+
+    with app.app_context():
+        assert all(
+            accounts.is_common_password(p) for p in ("1234567890", "iloveyou123", "1q2w3e4r5t")
+        )
+        assert not accounts.is_common_password(PASSWORD)
+        assert len(accounts._common_passwords(str(accounts.COMMON_PASSWORDS_FILE))) > 19_000

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
+import time_machine
+from sqlalchemy import select
+
 from qcrm.extensions import db
-from qcrm.models import Channel, Client, Role, User
+from qcrm.models import ApiToken, Channel, Client, Role, User
 from tests.conftest import bearer
 
 
@@ -96,6 +100,19 @@ def test_token_create_prints_a_working_token(app, world):
     token = result.output.strip()
     response = app.test_client().get("/api/v1/me", headers=bearer(token))
     assert response.json["email"] == "manager@qcrm.example"
+
+
+def test_token_create_with_a_last_day_makes_a_token_that_expires(app, world):
+    with time_machine.travel(dt.datetime(2030, 3, 4, 9, 0, tzinfo=dt.UTC), tick=False):
+        args = ["qcrm", "token", "create", "manager@qcrm.example", "--name", "nightly"]
+        result = app.test_cli_runner().invoke(args=[*args, "--valid-through", "2030-03-10"])
+        assert result.exit_code == 0, result.output
+        too_far = app.test_cli_runner().invoke(args=[*args, "--valid-through", "2033-01-01"])
+    assert too_far.exit_code != 0
+    assert "Choose a day from today to 2032-03-03" in too_far.output
+    with app.app_context():
+        (token,) = db.session.scalars(select(ApiToken).where(ApiToken.name == "nightly")).all()
+        assert token.expires_at == dt.datetime(2030, 3, 10, 23, 0, tzinfo=dt.UTC)
 
 
 def test_token_create_for_unknown_user_fails_clearly(app):
