@@ -436,3 +436,34 @@ def test_hostile_codes_are_refused_with_a_field_message(client, world, clock, co
     assert response.status_code == 400
     assert b'class="invalid-feedback"' in response.data
     assert not _logged_in(client)
+
+
+HOSTILE_CODES = ["1" * 100_000, "12\x0034", "12\x1b34", "12345\u202e6", "😀😀😀", "", "1e309"]
+
+
+@pytest.mark.parametrize("code", HOSTILE_CODES)
+def test_hostile_codes_on_the_profile_forms_are_refused_on_their_field(
+    app, client, world, clock, code
+):
+    # confirming a set-up: it stays off
+    login(client, world.manager)
+    client.post("/profile/two-factor/start")
+    confirm = client.post("/profile/two-factor/confirm", data={"confirm-code": code})
+    assert confirm.status_code == 400
+    assert b'class="invalid-feedback"' in confirm.data or b"NUL" in confirm.data
+    with app.app_context():
+        assert not two_factor.is_enabled(db.session.get(User, world.manager.id))
+    # new recovery codes and switching off: it stays on, the codes stay the same
+    client.post("/logout")
+    _totp, codes = enrol(client, world.manager)
+    login(client, world.manager)
+    for url, data in (
+        ("/profile/two-factor/recovery-codes", {"renew-code": code}),
+        ("/profile/two-factor/off", {"off-password": PASSWORD, "off-code": code}),
+    ):
+        refused = client.post(url, data=data)
+        assert refused.status_code == 400, url
+        assert b'class="invalid-feedback"' in refused.data or b"NUL" in refused.data, url
+    with app.app_context():
+        user = db.session.get(User, world.manager.id)
+        assert two_factor.is_enabled(user) and two_factor.recovery_codes_left(user) == len(codes)
