@@ -28,6 +28,7 @@ from qcrm.permissions import (
     get_client_or_404,
 )
 from qcrm.validation import MAX_ID, MAX_PAGE
+from qcrm.visibility import RoleAwareSchema, visible_to
 
 EDITORS = (Role.ADMIN, Role.MANAGER)
 READERS = (Role.ADMIN, Role.MANAGER, Role.EXECUTIVE)
@@ -126,11 +127,15 @@ def service_error_problem(error: ServiceError) -> Response:
 # Schemas ----------------------------------------------------------------------------------
 
 
-class ClientSchema(Schema):
+class ClientSchema(RoleAwareSchema):
     id = fields.Integer(dump_only=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=160))
     kind = fields.Enum(ClientKind, by_value=True, load_default=ClientKind.OWN)
-    notes = fields.String(load_default="", validate=validate.Length(max=5000))
+    notes = fields.String(
+        load_default="",
+        validate=validate.Length(max=5000),
+        metadata=visible_to("client.notes", "internal remarks"),
+    )
     archived = fields.Boolean(attribute="is_archived", dump_only=True)
     created_at = fields.DateTime(dump_only=True)
 
