@@ -16,6 +16,7 @@ from openapi_core import Config, OpenAPI
 from openapi_core.contrib.werkzeug import WerkzeugOpenAPIResponse
 from openapi_core.testing import MockRequest
 
+from qcrm.api import ApiBlueprint
 from qcrm.extensions import db
 from qcrm.models import Client
 from tests.conftest import PRINCIPALS, bearer
@@ -164,3 +165,16 @@ def test_a_change_naming_a_field_still_works(app, client, world):
     assert response.status_code == 200
     with app.app_context():
         assert db.session.get(Client, world.client_a.id).name == "Stadtwerke Aue GmbH"
+
+
+def test_every_api_resource_module_uses_the_api_blueprint(app):
+    """Its parser refuses empty changes and its documented errors are problem documents."""
+    resources = [
+        blueprint
+        for name, blueprint in app.blueprints.items()
+        if (blueprint.url_prefix or "").startswith("/api/") and name != "api-docs"
+    ]
+    assert len(resources) > 10
+    assert all(isinstance(blueprint, ApiBlueprint) for blueprint in resources), [
+        blueprint.name for blueprint in resources if not isinstance(blueprint, ApiBlueprint)
+    ]
