@@ -222,10 +222,10 @@ class InquirySchema(Schema):
 
 
 class InquiryQuerySchema(Schema):
-    wave_id = fields.Integer()
+    wave_id = Id()
     status = fields.Enum(InquiryStatus, by_value=True)
-    tester_id = fields.Integer()
-    channel_id = fields.Integer()
+    tester_id = Id()
+    channel_id = Id()
     planned_from = fields.DateTime(metadata={"description": "planned at or after (ISO 8601)"})
     planned_until = fields.DateTime(metadata={"description": "planned before (ISO 8601)"})
 

@@ -107,11 +107,16 @@ class Tally:
         self.server_errors: list[str] = []
 
     def send(self, case, role: str, headers: dict[str, str]) -> None:
-        response = case.call(headers=headers)
         self.requests[role] += 1
+        try:
+            response = case.call(headers=headers)
+        except Exception as error:  # TESTING lets the app's errors through: a 500 in production
+            where = f"{role} {case.method} {case.formatted_path} {case.query or ''}"
+            self.server_errors.append(f"{where} raised {type(error).__name__}: {str(error)[:200]}")
+            return
         if response.status_code >= 500:
             self.server_errors.append(
-                f"{role} {case.method} {case.formatted_path} "
+                f"{role} {case.method} {case.formatted_path} {case.query or ''} "
                 f"{response.status_code}: {response.text[:200]!r}"
             )
         try:
