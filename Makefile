@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint install translations messages clean
+.PHONY: run test lint install translations messages clean fuzz
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,20 @@ lint: $(STAMP)
 test: $(STAMP) translations lint
 	$(BIN)/python -m pytest -q
 
+## Fuzz the API from its OpenAPI document (schemathesis in its own .venv-fuzz; not part of test).
+FUZZ_VENV := .venv-fuzz
+FUZZ_STAMP := $(FUZZ_VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+$(FUZZ_STAMP): pyproject.toml
+	test -x $(FUZZ_VENV)/bin/python || $(PYTHON) -m venv $(FUZZ_VENV)
+	$(FUZZ_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(FUZZ_VENV)/bin/python -m pip install --quiet -e . 'schemathesis>=4.0,<5'
+	rm -f $(FUZZ_VENV)/.installed-*
+	touch $@
+
+fuzz: $(FUZZ_STAMP) translations
+	$(FUZZ_VENV)/bin/python -m bench.fuzz_api
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(FUZZ_VENV) .pytest_cache .ruff_cache
 	find qcrm -name '*.mo' -delete

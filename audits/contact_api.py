@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
@@ -32,7 +31,7 @@ from audits.models import (
     ReviewStatus,
 )
 from audits.scoring import DUPLICATE_ANSWER, UNKNOWN_ITEM, Answer, field_name
-from qcrm.api import VERSION_RANGE, Id
+from qcrm.api import VERSION_RANGE, ApiBlueprint, Id
 from qcrm.errors import ServiceError
 from qcrm.extensions import csrf, db
 from qcrm.models import Role
@@ -42,7 +41,7 @@ VIEWERS = (Role.ADMIN, Role.MANAGER, Role.TESTER)
 LOGGERS = (Role.TESTER,)
 REVIEWERS = (Role.ADMIN, Role.MANAGER)
 
-blp = Blueprint(
+blp = ApiBlueprint(
     "api_contacts",
     __name__,
     url_prefix="/api/v1/inquiries",
@@ -465,11 +464,16 @@ class EvidenceUploadResource(MethodView):
 @blp.route("/evidence/<int:evidence_id>")
 class EvidenceResource(MethodView):
     @allow(*VIEWERS)
-    @blp.response(
-        200,
-        {"type": "string", "format": "binary"},
-        content_type="application/octet-stream",
-        description="The file as an attachment, with its detected content type.",
+    @blp.doc(
+        responses={
+            "200": {
+                "description": "The file as an attachment, with its detected content type.",
+                "content": {
+                    content_type: {"schema": {"type": "string", "format": "binary"}}
+                    for content_type in evidence.ALLOWED_TYPES
+                },
+            }
+        }
     )
     def get(self, evidence_id: int):
         """Download an evidence file."""

@@ -9,16 +9,15 @@ from __future__ import annotations
 import dataclasses
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from audits import personas as service
 from audits.models import Persona
-from qcrm.api import EDITORS, MAX_PAGE_SIZE, PAGE_SIZE, Id, _paginate
+from qcrm.api import EDITORS, MAX_PAGE_SIZE, PAGE_SIZE, ApiBlueprint, Id, _paginate
 from qcrm.extensions import csrf, db
 from qcrm.permissions import allow
 
-blp = Blueprint("api_personas", __name__, url_prefix="/api/v1/personas", description="Personas")
+blp = ApiBlueprint("api_personas", __name__, url_prefix="/api/v1/personas", description="Personas")
 csrf.exempt(blp)
 
 

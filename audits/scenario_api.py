@@ -5,17 +5,18 @@ from __future__ import annotations
 import dataclasses
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from audits import scenarios as service
 from audits.models import Difficulty, Scenario, ScenarioCategory
-from qcrm.api import EDITORS, MAX_PAGE_SIZE, PAGE_SIZE, _paginate
+from qcrm.api import EDITORS, MAX_PAGE_SIZE, PAGE_SIZE, ApiBlueprint, _paginate
 from qcrm.extensions import csrf, db
 from qcrm.models import ChannelType
 from qcrm.permissions import allow
 
-blp = Blueprint("api_scenarios", __name__, url_prefix="/api/v1/scenarios", description="Scenarios")
+blp = ApiBlueprint(
+    "api_scenarios", __name__, url_prefix="/api/v1/scenarios", description="Scenarios"
+)
 csrf.exempt(blp)
 
 

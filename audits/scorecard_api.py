@@ -7,7 +7,6 @@ seconds and target pass rates are shares between 0 and 1.
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from audits import scorecards as service
@@ -22,12 +21,12 @@ from audits.models import (
     ScorecardItem,
     ScorecardVersion,
 )
-from qcrm.api import EDITORS, MAX_PAGE_SIZE, PAGE_SIZE, _paginate
+from qcrm.api import EDITORS, MAX_PAGE_SIZE, PAGE_SIZE, ApiBlueprint, _paginate
 from qcrm.extensions import csrf, db
 from qcrm.permissions import allow
 from qcrm.validation import MAX_ID
 
-blp = Blueprint(
+blp = ApiBlueprint(
     "api_scorecards", __name__, url_prefix="/api/v1/scorecards", description="Scorecards"
 )
 csrf.exempt(blp)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import Select, select
 
@@ -13,7 +12,7 @@ from audits import waves as service
 from audits.access import get_inquiry_or_404, get_wave_or_404
 from audits.models import HourBand, Inquiry, InquiryStatus, Wave, WaveStatus
 from audits.schedule import WEEKDAY_CODES
-from qcrm.api import MAX_PAGE_SIZE, PAGE_SIZE, Id, _paginate
+from qcrm.api import MAX_PAGE_SIZE, PAGE_SIZE, ApiBlueprint, Id, _paginate
 from qcrm.extensions import csrf
 from qcrm.models import Client, Role, User
 from qcrm.permissions import acting_user, allow, visible_clients
@@ -21,8 +20,8 @@ from qcrm.validation import HOURS_PER_YEAR, MINUTES_PER_YEAR
 
 PLANNERS = (Role.ADMIN, Role.MANAGER)
 
-blp = Blueprint("api_waves", __name__, url_prefix="/api/v1/waves", description="Waves")
-inquiries_blp = Blueprint(
+blp = ApiBlueprint("api_waves", __name__, url_prefix="/api/v1/waves", description="Waves")
+inquiries_blp = ApiBlueprint(
     "api_inquiries", __name__, url_prefix="/api/v1/inquiries", description="Test inquiries"
 )
 csrf.exempt(blp)
@@ -76,8 +75,8 @@ class WaveSchema(Schema):
     persona_reuse_days = fields.Integer(load_default=14, validate=validate.Range(min=0, max=365))
     daily_cap_per_tester = fields.Integer(load_default=4, validate=validate.Range(min=1, max=100))
     seed = fields.Integer(dump_only=True)
-    scheduled_at = fields.DateTime(dump_only=True)
-    closed_at = fields.DateTime(dump_only=True)
+    scheduled_at = fields.DateTime(dump_only=True, allow_none=True)
+    closed_at = fields.DateTime(dump_only=True, allow_none=True)
 
 
 def _wave_out(wave: Wave) -> dict:

@@ -33,7 +33,7 @@ def create_app(
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _finish_configuration(app)
 
-    from qcrm import extensions, i18n, input_guard, security
+    from qcrm import extensions, i18n, input_guard, security, visibility
 
     input_guard.init_app(app)
 
@@ -44,6 +44,7 @@ def create_app(
     extensions.limiter.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
+    visibility.init_app(app)
 
     from qcrm import auth, errors_views, scheduler
 

@@ -5,12 +5,16 @@ Resources call the same service functions as the pages and declare their roles t
 
 from __future__ import annotations
 
+import http
+
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask import Flask, Response, jsonify
 from flask.views import MethodView
+from flask_babel import gettext as _
 from flask_smorest import Api, Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
+from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -28,10 +32,12 @@ from qcrm.permissions import (
     get_client_or_404,
 )
 from qcrm.validation import MAX_ID, MAX_PAGE
+from qcrm.visibility import RoleAwareSchema, visible_to
 
 EDITORS = (Role.ADMIN, Role.MANAGER)
 READERS = (Role.ADMIN, Role.MANAGER, Role.EXECUTIVE)
 PAGE_SIZE = 25
+PROBLEM_TYPE = "application/problem+json"
 MAX_PAGE_SIZE = 200
 
 
@@ -62,7 +68,7 @@ def problem_response(
         body["errors"] = errors
     response = jsonify(body)
     response.status_code = status
-    response.mimetype = "application/problem+json"
+    response.mimetype = PROBLEM_TYPE
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="qcrm"'
     return response
@@ -90,14 +96,106 @@ def schema_name(schema: type[Schema] | Schema) -> str:
     return name + "Patch" if getattr(schema, "partial", False) else name
 
 
+class ProblemErrorSchema(Schema):
+    field = fields.String(
+        metadata={
+            "description": "the field, dotted when nested or in a list (“3.email”); "
+            "“_schema” for the body as a whole"
+        }
+    )
+    message = fields.String()
+
+
+class ProblemSchema(Schema):
+    """An RFC 9457 problem document, as ``problem_response`` builds it."""
+
+    type = fields.String(metadata={"example": "about:blank"})
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String()
+    errors = fields.List(
+        fields.Nested(ProblemErrorSchema), metadata={"description": "one entry per field message"}
+    )
+
+
+#: The X-Pagination header as it is sent: a JSON object in a string.
+PAGINATION_HEADER = {
+    "description": "Pagination metadata, a JSON object: "
+    '{"total": 37, "total_pages": 2, "first_page": 1, "last_page": 2, "page": 1, '
+    '"next_page": 2} (previous_page and next_page only where there is one)',
+    "schema": {"type": "string"},
+}
+
+
+class ApiArgumentsParser(FlaskParser):
+    """webargs' parser, refusing a change (a partial schema) that names no field at all."""
+
+    def pre_load(self, location_data, *, schema, req, location):
+        if location == "json" and schema.partial and not location_data:
+            raise ValidationError({"_schema": [_("Send at least one field to change.")]})
+        return super().pre_load(location_data, schema=schema, req=req, location=location)
+
+
+class ApiBlueprint(Blueprint):
+    """The Blueprint of every API resource module: its arguments parser refuses empty changes,
+    and a documented error answer is a problem document."""
+
+    ARGUMENTS_PARSER = ApiArgumentsParser()
+
+    def alt_response(self, status_code, response=None, **kwargs):
+        if response is None and kwargs.get("schema") is None and int(status_code) >= 400:
+            kwargs.update(schema=ProblemSchema, content_type=PROBLEM_TYPE)
+        return super().alt_response(status_code, response, **kwargs)
+
+
+class ApiMarshmallowPlugin(MarshmallowPlugin):
+    """Documents a change's body (a partial schema) as needing at least one field."""
+
+    def schema_helper(self, name, _, schema=None, **kwargs):
+        json_schema = super().schema_helper(name, _, schema=schema, **kwargs)
+        if json_schema is not None and getattr(schema, "partial", False):
+            json_schema["minProperties"] = 1
+        return json_schema
+
+
 class QcrmApi(Api):
-    """flask-smorest's Api, leaving error handling to the app (problem documents for /api)."""
+    """flask-smorest's Api, leaving error handling to the app (problem documents for /api) and
+    documenting errors as the problem documents they are."""
+
+    ERROR_SCHEMA = ProblemSchema
 
     def _register_error_handlers(self) -> None:
         pass
 
+    def _register_responses(self) -> None:
+        for status in http.HTTPStatus:
+            response: dict[str, object] = {"description": status.phrase}
+            if status >= 400:
+                response["content"] = {PROBLEM_TYPE: {"schema": ProblemSchema}}
+            self.spec.components.response(status.name, response, lazy=True)
+        self.spec.components.response(
+            "DEFAULT_ERROR",
+            {
+                "description": "An RFC 9457 problem document",
+                "content": {PROBLEM_TYPE: {"schema": ProblemSchema}},
+            },
+            lazy=True,
+        )
+
+    def _register_pagination_header(self) -> None:
+        self.spec.components.header("PAGINATION", PAGINATION_HEADER, lazy=True)
+
 
 def http_error_problem(error: HTTPException) -> Response:
+    response = _http_error_body(error)
+    # the error's own headers: Allow on 405, Retry-After on 429
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
+
+
+def _http_error_body(error: HTTPException) -> Response:
     code = error.code or 500
     data = getattr(error, "data", None) or {}
     messages = data.get("messages")
@@ -126,11 +224,15 @@ def service_error_problem(error: ServiceError) -> Response:
 # Schemas ----------------------------------------------------------------------------------
 
 
-class ClientSchema(Schema):
+class ClientSchema(RoleAwareSchema):
     id = fields.Integer(dump_only=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=160))
     kind = fields.Enum(ClientKind, by_value=True, load_default=ClientKind.OWN)
-    notes = fields.String(load_default="", validate=validate.Length(max=5000))
+    notes = fields.String(
+        load_default="",
+        validate=validate.Length(max=5000),
+        metadata=visible_to("client.notes", "internal remarks"),
+    )
     archived = fields.Boolean(attribute="is_archived", dump_only=True)
     created_at = fields.DateTime(dump_only=True)
 
@@ -177,11 +279,11 @@ class MeSchema(Schema):
 
 # Resources ----------------------------------------------------------------------------------
 
-me_blp = Blueprint("api_me", __name__, url_prefix="/api/v1/me", description="The calling user")
-clients_blp = Blueprint(
+me_blp = ApiBlueprint("api_me", __name__, url_prefix="/api/v1/me", description="The calling user")
+clients_blp = ApiBlueprint(
     "api_clients", __name__, url_prefix="/api/v1/clients", description="Audited clients"
 )
-channels_blp = Blueprint(
+channels_blp = ApiBlueprint(
     "api_channels", __name__, url_prefix="/api/v1/channels", description="Channels of clients"
 )
 
@@ -361,7 +463,8 @@ def init_app(app: Flask) -> None:
         },
     )
     api = QcrmApi(
-        app, spec_kwargs={"marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=schema_name)}
+        app,
+        spec_kwargs={"marshmallow_plugin": ApiMarshmallowPlugin(schema_name_resolver=schema_name)},
     )
     for blp in API_BLUEPRINTS:
         api.register_blueprint(blp)

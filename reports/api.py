@@ -12,10 +12,9 @@ from __future__ import annotations
 from flask import Response
 from flask.views import MethodView
 from flask_babel import force_locale, get_locale
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from qcrm.api import MAX_PAGE_SIZE, PAGE_SIZE, Id, _paginate
+from qcrm.api import MAX_PAGE_SIZE, PAGE_SIZE, ApiBlueprint, Id, _paginate
 from qcrm.extensions import csrf
 from qcrm.permissions import acting_user, allow, scope_url_parameter
 from reports import delivery
@@ -26,7 +25,7 @@ from reports.services import current_snapshot, visible_reports
 from reports.swot import Quadrant
 from reports.xlsx import finding_text
 
-blp = Blueprint(
+blp = ApiBlueprint(
     "api_reports",
     __name__,
     url_prefix="/api/v1/reports",

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from qcrm.api import MAX_PAGE_SIZE, PAGE_SIZE, Id, _paginate
+from qcrm.api import MAX_PAGE_SIZE, PAGE_SIZE, ApiBlueprint, Id, _paginate
 from qcrm.db import utcnow
 from qcrm.errors import ServiceError
 from qcrm.extensions import csrf
@@ -18,7 +17,7 @@ from surveys.anonymity import SHOWN_STATES, shown_state, states_shown_as
 from surveys.models import Delivery, Invitation, InvitationState, Survey
 from surveys.recipients_csv import RecipientRow
 
-blp = Blueprint(
+blp = ApiBlueprint(
     "api_survey_invitations",
     __name__,
     url_prefix="/api/v1/surveys",

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_babel import gettext as _
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from qcrm.api import Id, problem_response
+from qcrm.api import ApiBlueprint, Id, problem_response
 from qcrm.db import utcnow
 from qcrm.errors import ServiceError
 from qcrm.extensions import csrf
@@ -21,7 +20,7 @@ from surveys import responses
 from surveys.models import Survey
 from surveys.respond_views import submit_rate_limit
 
-blp = Blueprint(
+blp = ApiBlueprint(
     "api_public_surveys",
     __name__,
     url_prefix="/api/v1/public/surveys",

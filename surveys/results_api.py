@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_babel import gettext as _
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from qcrm.api import MAX_PAGE_SIZE, PAGE_SIZE, Id, _paginate, problem_response
+from qcrm.api import MAX_PAGE_SIZE, PAGE_SIZE, ApiBlueprint, Id, _paginate, problem_response
 from qcrm.extensions import csrf
 from qcrm.permissions import acting_user, allow
 from qcrm.statistics import Figure
@@ -33,7 +32,7 @@ from surveys.results import (
     survey_results,
 )
 
-blp = Blueprint(
+blp = ApiBlueprint(
     "api_survey_results",
     __name__,
     url_prefix="/api/v1/surveys",

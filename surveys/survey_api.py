@@ -7,10 +7,9 @@ import datetime as dt
 
 from flask import abort
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from qcrm.api import MAX_PAGE_SIZE, PAGE_SIZE, Id, _paginate
+from qcrm.api import MAX_PAGE_SIZE, PAGE_SIZE, ApiBlueprint, Id, _paginate
 from qcrm.db import utcnow
 from qcrm.extensions import csrf, db
 from qcrm.permissions import acting_user, allow
@@ -18,7 +17,7 @@ from surveys import surveys as service
 from surveys.access import SURVEY_EDITORS, SURVEY_READERS, get_survey_or_404
 from surveys.models import Question, QuestionKind, Survey
 
-blp = Blueprint(
+blp = ApiBlueprint(
     "api_surveys", __name__, url_prefix="/api/v1/surveys", description="Satisfaction surveys"
 )
 csrf.exempt(blp)
@@ -90,11 +89,11 @@ class SurveySchema(Schema):
     )
     response_count = fields.Integer(dump_only=True)
     created_at = fields.DateTime(dump_only=True)
-    published_at = fields.DateTime(dump_only=True)
-    closed_at = fields.DateTime(dump_only=True)
-    addresses_deleted_at = fields.DateTime(dump_only=True)
-    archived_at = fields.DateTime(dump_only=True)
-    copied_from_id = fields.Integer(dump_only=True)
+    published_at = fields.DateTime(dump_only=True, allow_none=True)
+    closed_at = fields.DateTime(dump_only=True, allow_none=True)
+    addresses_deleted_at = fields.DateTime(dump_only=True, allow_none=True)
+    archived_at = fields.DateTime(dump_only=True, allow_none=True)
+    copied_from_id = fields.Integer(dump_only=True, allow_none=True)
 
 
 class SurveyDetailSchema(SurveySchema):

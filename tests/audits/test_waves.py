@@ -275,6 +275,17 @@ def test_api_lists_inquiries_testers_see_only_their_own(client, world):
     assert other.status_code == 404
 
 
+@pytest.mark.parametrize("name", ["wave_id", "tester_id", "channel_id"])
+@pytest.mark.parametrize("value", [2**31, 2**64, 0])
+def test_api_inquiry_filters_refuse_ids_beyond_the_database_integer(client, world, name, value):
+    """Found by make fuzz: such an id overflowed in the database (500)."""
+    response = client.get(
+        f"/api/v1/inquiries?{name}={value}", headers=bearer(world.tokens["manager"])
+    )
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json["errors"]] == [name]
+
+
 def test_inactive_or_non_tester_users_are_not_accepted_into_the_pool(app, world):
     with app.app_context():
         db.session.get(User, world.other_tester.id).active = False
