@@ -30,7 +30,7 @@ class InvitationSchema(Schema):
     id = fields.Integer()
     email = fields.String(
         allow_none=True,
-        metadata={"description": "only for managers; null once the addresses are deleted"},
+        metadata={"description": "null once the addresses are deleted"},
     )
     channel_id = fields.Integer(allow_none=True)
     state = fields.Enum(
@@ -106,12 +106,13 @@ class InvitationsAddedSchema(Schema):
 
 @blp.route("/<int:survey_id>/invitations")
 class SurveyInvitationsResource(MethodView):
-    @allow(*SURVEY_READERS)
+    @allow(*SURVEY_EDITORS)
     @blp.arguments(InvitationQuerySchema, location="query")
     @blp.response(200, InvitationSchema(many=True))
     @blp.paginate(page_size=PAGE_SIZE, max_page_size=MAX_PAGE_SIZE)
     def get(self, args, pagination_parameters, survey_id: int):
-        """The invitations of a survey (paginated); addresses only for managers."""
+        """The invitations of a survey (paginated), for those who may see the invitations
+        page: managers, admins and client managers. Others read the counts."""
         user = acting_user()
         survey = get_survey_or_404(user, survey_id)
         query = select(Invitation).where(Invitation.survey_id == survey.id)
@@ -121,11 +122,10 @@ class SurveyInvitationsResource(MethodView):
             if name in args:
                 query = query.where(getattr(Invitation, name) == args[name])
         items = _paginate(query.order_by(Invitation.id), pagination_parameters)
-        show_address = user.role in SURVEY_EDITORS
         return [
             {
                 **{name: getattr(invitation, name) for name in InvitationSchema().fields},
-                "email": invitation.email if show_address else None,
+                "email": invitation.email,
                 "state": shown_state(invitation),
             }
             for invitation in items
