@@ -9,7 +9,7 @@ import os
 import secrets
 import socket
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -557,9 +557,14 @@ def _report_world(client_a: Client, client_b: Client, wave_a: Wave, wave_b: Wave
 def login(client: FlaskClient, user: User) -> None:
     """Log a user in through the session (fast; the login form has its own tests): a
     server-side session is opened for them, as the login form does."""
+    from flask import current_app, has_app_context
+
     from qcrm import accounts
 
-    with client.application.app_context():
+    # in the caller's app context if it has one: a second context's session would wait for
+    # the first one's write lock on SQLite (every transaction begins immediately)
+    inside = has_app_context() and current_app._get_current_object() is client.application
+    with nullcontext() if inside else client.application.app_context():
         account = db.session.get_one(User, user.id)
         account.session_secret = accounts.start_session(account)
         session_id = account.get_id()

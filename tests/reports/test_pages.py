@@ -357,7 +357,8 @@ def test_the_list_needs_a_constant_number_of_queries(app, client, world):
     _draft(app, world)
     with count_queries(app) as more:
         client.get("/reports/")
-    assert len(few) == len(more) <= 5
+    # the user, their server-side session, the reports, their waves (and SQLite's BEGIN)
+    assert len(few) == len(more) <= 6
 
 
 def test_a_new_report_is_drafted_from_the_form(app, client, world):
