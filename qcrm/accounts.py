@@ -109,11 +109,18 @@ def check_password_policy(password: str, user_email: str, field_name: str = "pas
         )
 
 
-def authenticate(email: str, password: str, address: str) -> User | None:
+def authenticate(
+    email: str,
+    password: str,
+    address: str,
+    second_factor_pending: Callable[[User], bool] | None = None,
+) -> User | None:
     """The active user with this e-mail and password, or None; upgrades outdated hashes.
 
     Every attempt on an existing account goes into its login history; attempts on unknown
-    addresses leave no trace (they would be tied to no one, and may be someone's typo).
+    addresses leave no trace (they would be tied to no one, and may be someone's typo). A user
+    for whom ``second_factor_pending`` is true is recorded as PASSWORD_OK only: the login
+    succeeds (``record_login_success``) once the second factor is given.
     """
     user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
     if user is None or not user.active or not user.password_hash:
@@ -126,9 +133,17 @@ def authenticate(email: str, password: str, address: str) -> User | None:
         return None
     if _hasher().check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
+    if second_factor_pending is not None and second_factor_pending(user):
+        record_login_attempt(user, address, LoginResult.PASSWORD_OK)
+    else:
+        record_login_success(user, address)
+    return user
+
+
+def record_login_success(user: User, address: str) -> None:
+    """The user proved who they are (password, and the second factor where it is on)."""
     user.last_login_at = utcnow()
     record_login_attempt(user, address, LoginResult.SUCCESS)
-    return user
 
 
 # Login history --------------------------------------------------------------------------------

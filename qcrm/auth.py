@@ -20,7 +20,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from qcrm import accounts
+from qcrm import accounts, two_factor
 from qcrm.db import utcnow
 from qcrm.errors import ServiceError
 from qcrm.extensions import db, limiter, login_manager
@@ -159,7 +159,9 @@ def login():
         return redirect(url_for("main.home"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = accounts.authenticate(form.email.data, form.password.data, _client_address())
+        user = accounts.authenticate(
+            form.email.data, form.password.data, _client_address(), two_factor.is_enabled
+        )
         if user is not None:
             from qcrm.two_factor_views import begin_second_step  # (it imports this module)
 

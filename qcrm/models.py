@@ -132,6 +132,10 @@ class LoginResult(enum.Enum):
     THROTTLED = "throttled"
     #: The account is deactivated (or has no password yet).
     INACTIVE = "inactive"
+    #: The password was right; the login waits for the second factor (SUCCESS follows it).
+    PASSWORD_OK = "password_ok"  # noqa: S105 (a result, not a secret)
+    #: A wrong code (TOTP or recovery code) at the second login step.
+    WRONG_SECOND_FACTOR = "wrong_second_factor"
 
 
 class LoginAttempt(db.Model):

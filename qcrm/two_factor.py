@@ -33,7 +33,7 @@ from qcrm import accounts
 from qcrm.db import utcnow
 from qcrm.errors import ServiceError
 from qcrm.extensions import db, limiter
-from qcrm.models import Role, User
+from qcrm.models import LoginResult, Role, User
 from qcrm.settings import Setting, get_setting, put_setting
 
 logger = logging.getLogger(__name__)
@@ -370,20 +370,24 @@ def _limits() -> tuple:
     )
 
 
-def check_login_code(user: User, attempt: str, code: str) -> CodeCheck:
+def check_login_code(user: User, attempt: str, code: str, address: str) -> CodeCheck:
     """The second login step: check the code with its own brakes, per pending login (``attempt``
-    names it) and per account, so that guessing the 10⁶ codes is hopeless."""
+    names it) and per account, so that guessing the 10⁶ codes is hopeless. Every outcome goes
+    into the login history: SUCCESS only here, once the second factor is given."""
     per_login, per_account = _limits()
     strategy = limiter.limiter
     login_key, account_key = ("two-factor-login", attempt), ("two-factor-account", str(user.id))
     if not strategy.test(per_login, *login_key):
+        accounts.record_login_attempt(user, address, LoginResult.THROTTLED)
         return CodeCheck.LOGIN_SPENT
     if not strategy.test(per_account, *account_key):
+        accounts.record_login_attempt(user, address, LoginResult.THROTTLED)
         return CodeCheck.ACCOUNT_BRAKED
     outcome = check_code(user, code)
-    db.session.commit()
     if outcome is CodeCheck.ACCEPTED:
+        accounts.record_login_success(user, address)  # commits the used-up code too
         return outcome
+    accounts.record_login_attempt(user, address, LoginResult.WRONG_SECOND_FACTOR)
     strategy.hit(per_account, *account_key)
     strategy.hit(per_login, *login_key)
     if not strategy.test(per_login, *login_key):

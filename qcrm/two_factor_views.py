@@ -121,7 +121,9 @@ def two_factor_login():
     form = TwoFactorCodeForm()
     status = 200
     if form.validate_on_submit():
-        outcome = two_factor.check_login_code(user, pending["attempt"], form.code.data)
+        outcome = two_factor.check_login_code(
+            user, pending["attempt"], form.code.data, request.remote_addr or "unknown"
+        )
         if outcome is two_factor.CodeCheck.ACCEPTED:
             log_in(user, remember=pending["remember"])
             return redirect(pending["next"] or url_for("main.home"))

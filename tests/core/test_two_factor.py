@@ -10,13 +10,13 @@ import re
 import pyotp
 import pytest
 import time_machine
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from qcrm import accounts, two_factor
 from qcrm.config import DefaultConfig
 from qcrm.demo import load_demo
 from qcrm.extensions import db
-from qcrm.models import Role, User
+from qcrm.models import LoginAttempt, LoginResult, Role, User
 from qcrm.two_factor import RecoveryCode, TwoFactorCredential
 from tests.conftest import PASSWORD, bearer, login
 
@@ -467,3 +467,49 @@ def test_hostile_codes_on_the_profile_forms_are_refused_on_their_field(
     with app.app_context():
         user = db.session.get(User, world.manager.id)
         assert two_factor.is_enabled(user) and two_factor.recovery_codes_left(user) == len(codes)
+
+
+def _results_since(app, user: User, first_id: int) -> list[LoginResult]:
+    with app.app_context():
+        return list(
+            db.session.scalars(
+                select(LoginAttempt.result)
+                .where(LoginAttempt.user_id == user.id, LoginAttempt.id > first_id)
+                .order_by(LoginAttempt.id)
+            )
+        )
+
+
+def _last_attempt_id(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.max(LoginAttempt.id))) or 0
+
+
+def test_the_history_records_success_only_after_the_second_factor(app, client, world, clock):
+    totp, _codes = enrol(client, world.manager)
+    clock.shift(30)
+    before = _last_attempt_id(app)
+    with app.app_context():
+        logged_in_before = db.session.get(User, world.manager.id).last_login_at
+
+    _password_step(client)
+    assert _results_since(app, world.manager, before) == [LoginResult.PASSWORD_OK]
+    with app.app_context():
+        assert db.session.get(User, world.manager.id).last_login_at == logged_in_before
+    wrong = "123456" if totp.now() != "123456" else "654321"
+    assert _code_step(client, wrong).status_code == 400
+    assert _code_step(client, totp.now()).status_code == 302
+    assert _results_since(app, world.manager, before) == [
+        LoginResult.PASSWORD_OK,
+        LoginResult.WRONG_SECOND_FACTOR,
+        LoginResult.SUCCESS,
+    ]
+
+    client.post("/language", data={"language": "en"})
+    english = client.get("/profile").get_data(as_text=True)
+    assert "Password correct, second factor pending" in english
+    assert "Wrong second-factor code" in english
+    client.post("/language", data={"language": "de"})
+    german = client.get("/profile").get_data(as_text=True)
+    assert "Passwort richtig, zweiter Faktor ausstehend" in german
+    assert "Falscher Code des zweiten Faktors" in german
