@@ -22,6 +22,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from limits import RateLimitItem, parse_many
 from sqlalchemy import delete, select
 
 from qcrm.db import utcnow
@@ -159,6 +160,27 @@ def record_login_attempt(user: User, address: str, result: LoginResult) -> None:
         LoginAttempt(user_id=user.id, attempted_at=now, address=address[:45], result=result)
     )
     db.session.commit()
+
+
+#: The settings that throttle failed logins (per account and address, per account, per address).
+LOGIN_THROTTLE_SETTINGS = (
+    "LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS",
+    "LOGIN_FAILURES_PER_ACCOUNT",
+    "LOGIN_FAILURES_PER_ADDRESS",
+)
+
+
+def login_throttle_wait(breached: RateLimitItem | None = None) -> dt.timedelta:
+    """How long a throttled login waits at most: the window of the limit it broke, or (not
+    known which) the longest window of the login throttle settings."""
+    if breached is not None:
+        return dt.timedelta(seconds=breached.get_expiry())
+    windows = [
+        item.get_expiry()
+        for setting in LOGIN_THROTTLE_SETTINGS
+        for item in parse_many(current_app.config[setting])
+    ]
+    return dt.timedelta(seconds=max(windows))
 
 
 def record_throttled_login(email: str, address: str) -> None:

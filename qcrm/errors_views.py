@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from flask import Flask, render_template, request
+from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
+from qcrm import accounts
 from qcrm.errors import ServiceError
 from qcrm.permissions import is_api_request
 
@@ -24,9 +26,12 @@ def init_app(app: Flask) -> None:
             return error
         message = None
         if code == 429 and request.endpoint == "auth.login":
+            breached = getattr(error, "limit", None)  # Flask-Limiter's RateLimitExceeded
+            wait = accounts.login_throttle_wait(getattr(breached, "limit", None))
             message = _(
                 "Too many failed logins for this account or from this address. Please wait "
-                "15 minutes, or reset your password."
+                "%(wait)s, or reset your password.",
+                wait=format_timedelta(wait, threshold=1),
             )
         return render_template("errors/error.html", code=code, message=message), code
 

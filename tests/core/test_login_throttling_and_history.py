@@ -144,3 +144,36 @@ def test_the_admin_sees_a_users_login_history_on_the_user_page(app, world):
     history = html.split('id="login-history"', 1)[1].split("</table>", 1)[0]
     assert ATTACKER in history
     assert "Wrong password" in history
+
+
+def test_the_throttled_page_states_the_wait_of_the_limit_that_was_broken(make_app, world):
+    app = make_app(LOGIN_FAILURES_PER_ACCOUNT="6 per hour")
+    client = app.test_client()
+    for index in range(6):
+        _login(client, "manager@qcrm.example", "guess", f"203.0.113.{index + 1}")
+    client.post("/language", data={"language": "en"})
+    account_brake = _login(client, "manager@qcrm.example", PASSWORD, MANAGERS_OFFICE)
+    assert account_brake.status_code == 429
+    assert b"Please wait 1 hour, or reset your password." in account_brake.data
+    client.post("/language", data={"language": "de"})
+    german = _login(client, "manager@qcrm.example", PASSWORD, MANAGERS_OFFICE)
+    assert "Bitte warten Sie 1 Stunde oder" in german.get_data(as_text=True)
+
+    pair = app.test_client()
+    pair.post("/language", data={"language": "en"})
+    for _ in range(5):
+        _login(pair, "admin@qcrm.example", "guess", ATTACKER)
+    pair_brake = _login(pair, "admin@qcrm.example", PASSWORD, ATTACKER)
+    assert pair_brake.status_code == 429
+    assert b"Please wait 15 minutes, or reset your password." in pair_brake.data
+
+
+def test_the_wait_follows_the_throttle_settings(make_app, world):
+    app = make_app(LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS="2 per 2 hours")
+    client = app.test_client()
+    client.post("/language", data={"language": "en"})
+    for _ in range(2):
+        _login(client, "manager@qcrm.example", "guess", ATTACKER)
+    blocked = _login(client, "manager@qcrm.example", PASSWORD, ATTACKER)
+    assert blocked.status_code == 429
+    assert b"Please wait 2 hours, or reset your password." in blocked.data
