@@ -56,7 +56,7 @@ def load_user(user_id: str) -> User | None:
     on the server (logged out, timed out) ends it, whatever the cookie says."""
     try:
         raw_id, raw_version, secret = user_id.split(":", 2)
-        user = db.session.get(User, int(raw_id))
+        user = two_factor.load_session_user(int(raw_id))
         version = int(raw_version)
     except ValueError:
         return None

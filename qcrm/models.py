@@ -58,6 +58,9 @@ class User(UserMixin, db.Model):
     #: The secret of the login session this object was loaded for or logged in with (never
     #: stored: the database keeps only its hash, in ``UserSession``).
     session_secret = None  # str once set; not a column (an annotation would map it)
+    #: Set when a login session loads the user: their role requires two-factor login now and
+    #: they have not set it up (not a column).
+    two_factor_enrolment_needed = False
 
     @property
     def is_active(self) -> bool:  # Flask-Login: inactive users cannot log in

@@ -157,6 +157,28 @@ def enrolment_needed(user: User) -> bool:
     return user.role in required_roles() and not is_enabled(user)
 
 
+def load_session_user(user_id: int) -> User | None:
+    """The user of a login session, with ``two_factor_enrolment_needed`` evaluated now: one
+    query brings the user, the admin's required roles and the user's credential, so that a
+    change of the requirement reaches sessions that are already open on their next request."""
+    row = db.session.execute(
+        select(User, Setting.key, Setting.value, TwoFactorCredential.enabled_at)
+        .select_from(User)
+        .outerjoin(Setting, Setting.key == REQUIRED_ROLES_SETTING)
+        .outerjoin(TwoFactorCredential, TwoFactorCredential.user_id == User.id)
+        .where(User.id == user_id)
+    ).first()
+    if row is None:
+        return None
+    user, stored_key, stored_roles, enabled_at = row
+    if stored_key is None:  # nothing stored: the configured default counts (as required_roles)
+        stored_roles = current_app.config["TWO_FACTOR_REQUIRED_ROLES"]
+    user.two_factor_enrolment_needed = user.role.value in (stored_roles or ()) and (
+        enabled_at is None
+    )
+    return user
+
+
 def recovery_codes_left(user: User) -> int:
     return db.session.scalar(
         select(func.count())

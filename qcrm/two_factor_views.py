@@ -9,7 +9,7 @@ import time
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, user_loaded_from_cookie, user_logged_in
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import BooleanField, PasswordField, StringField
@@ -26,8 +26,6 @@ from qcrm.permissions import ALL_ROLES, allow, is_api_request, public, rule_for
 
 #: The session entry of a login whose password was right and whose code is still missing.
 PENDING_LOGIN = "two_factor_login"
-#: Set at login for a user whose role requires two-factor login that is not set up yet.
-ENROLMENT_NEEDED = "two_factor_enrolment_needed"
 #: What a user who must set up two-factor login may still open.
 ENROLMENT_ENDPOINTS = frozenset(
     {
@@ -140,30 +138,18 @@ def two_factor_login():
     return render_template("auth/two_factor_login.html", form=form), status
 
 
-def _mark_enrolment_needed(sender, user: User, **extra) -> None:
-    """On every login (password, link, remember cookie): note in the session whether the user
-    still has to set up two-factor login, so that other requests need no extra query."""
-    if two_factor.enrolment_needed(user):
-        session[ENROLMENT_NEEDED] = True
-
-
-user_logged_in.connect(_mark_enrolment_needed)
-user_loaded_from_cookie.connect(_mark_enrolment_needed)
-
-
 @bp.before_app_request
 def require_enrolment() -> Response | None:
     """A user whose role requires two-factor login uses nothing but its set-up until it is on
     (the API authenticates with bearer tokens and is not affected)."""
-    if not session.get(ENROLMENT_NEEDED) or is_api_request() or request.endpoint is None:
+    if is_api_request() or request.endpoint is None or request.endpoint in ENROLMENT_ENDPOINTS:
         return None
-    if request.endpoint in ENROLMENT_ENDPOINTS or not current_user.is_authenticated:
+    # evaluated when the session loaded the user (no query of its own): a requirement the
+    # admin sets counts for sessions that are already open
+    if not current_user.is_authenticated or not current_user.two_factor_enrolment_needed:
         return None
     rule = rule_for(current_app, request.endpoint, request.method)
     if rule is None or rule.public:
-        return None
-    if not two_factor.enrolment_needed(current_user):
-        session.pop(ENROLMENT_NEEDED, None)
         return None
     return redirect(url_for("auth.two_factor_settings"))
 

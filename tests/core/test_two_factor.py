@@ -10,7 +10,7 @@ import re
 import pyotp
 import pytest
 import time_machine
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from qcrm import accounts, two_factor
 from qcrm.config import DefaultConfig
@@ -513,3 +513,43 @@ def test_the_history_records_success_only_after_the_second_factor(app, client, w
     german = client.get("/profile").get_data(as_text=True)
     assert "Passwort richtig, zweiter Faktor ausstehend" in german
     assert "Falscher Code des zweiten Faktors" in german
+
+
+def test_an_open_session_is_sent_to_the_set_up_as_soon_as_its_role_becomes_required(app, world):
+    tester = app.test_client()
+    _password_step(tester, "tester@qcrm.example")
+    assert tester.get("/home").status_code == 200
+
+    admin = app.test_client()
+    login(admin, world.admin)
+    admin.post("/admin/security", data={"require_tester": "y"})
+
+    response = tester.get("/home")  # the same session, no new login
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/profile/two-factor"
+
+    admin.post("/admin/security", data={})
+    assert tester.get("/home").status_code == 200
+
+
+def test_the_requirement_is_checked_without_a_query_of_its_own(app, world):
+    tester = app.test_client()
+    _password_step(tester, "tester@qcrm.example")
+    tester.get("/home")
+    statements: list[str] = []
+
+    def note(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        assert tester.get("/profile/two-factor").status_code == 200
+        statements.clear()
+        assert tester.get("/home").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    requirement = [s for s in statements if "two_factor_credentials" in s or "settings" in s]
+    assert len(requirement) == 1, requirement  # the one that loads the user
+    assert "FROM users" in requirement[0]
