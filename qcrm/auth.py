@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import (
     Blueprint,
     Flask,
@@ -35,6 +33,7 @@ from qcrm.forms import (
     SetPasswordForm,
     put_errors_on_form,
 )
+from qcrm.login import begin_pending_login, log_in, safe_next_url
 from qcrm.models import ApiToken, User
 from qcrm.permissions import ALL_ROLES, allow, enforce_access, is_api_request, public
 
@@ -78,14 +77,6 @@ def load_session_user() -> None:
         current_user._get_current_object()
 
 
-def log_in(user: User, remember: bool = False) -> None:
-    """Start a fresh server-side session for the user (a new secret: an older cookie, even one
-    from before the login, never becomes valid)."""
-    user.session_secret = accounts.start_session(user)
-    session.clear()
-    login_user(user, remember=remember)
-
-
 def load_api_user() -> None:
     """API requests authenticate with a bearer token only (never with the session cookie)."""
     if not is_api_request():
@@ -95,16 +86,6 @@ def load_api_user() -> None:
     g.api_user = (
         accounts.user_for_api_token(token.strip()) if scheme.lower() == "bearer" and token else None
     )
-
-
-def safe_next_url(target: str | None) -> str | None:
-    """Only a path on this site: no scheme, no host, no protocol-relative tricks."""
-    if not target or target.startswith(("//", "\\")) or "\\" in target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/"):
-        return None
-    return target
 
 
 def _client_address() -> str:
@@ -163,11 +144,8 @@ def login():
             form.email.data, form.password.data, _client_address(), two_factor.is_enabled
         )
         if user is not None:
-            from qcrm.two_factor_views import begin_second_step  # (it imports this module)
-
-            second_step = begin_second_step(user, form.remember.data, request.args.get("next"))
-            if second_step is not None:
-                return second_step
+            if begin_pending_login(user, form.remember.data, request.args.get("next")):
+                return redirect(url_for("auth.two_factor_login"))
             log_in(user, remember=form.remember.data)
             return redirect(safe_next_url(request.args.get("next")) or url_for("main.home"))
         g.login_failed = True
@@ -228,13 +206,12 @@ def _set_password_page(purpose: str, token: str, template: str):
         except ServiceError as error:
             put_errors_on_form(form, error)
         else:
-            from qcrm.two_factor_views import begin_second_step  # (it imports this module)
-
-            second_step = begin_second_step(user, remember=False, next_target=None)
-            if second_step is None:  # a mailed link never skips the second factor
+            # a mailed link never skips the second factor
+            second_step = begin_pending_login(user, remember=False, next_target=None)
+            if not second_step:
                 log_in(user)
-            flash(_("Your password is set."), "success")
-            return second_step or redirect(url_for("main.home"))
+            flash(_("Your password is set."), "success")  # (after the session was renewed)
+            return redirect(url_for("auth.two_factor_login" if second_step else "main.home"))
     return render_template(template, form=form, user=user)
 
 

@@ -3,10 +3,7 @@ admin's security settings and reset. Routes live on the auth and admin blueprint
 
 from __future__ import annotations
 
-import secrets
-import time
-
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -17,15 +14,14 @@ from wtforms.validators import DataRequired, Length
 
 from qcrm import two_factor
 from qcrm.admin import bp as admin_bp
-from qcrm.auth import bp, log_in, safe_next_url
+from qcrm.auth import bp
 from qcrm.errors import ServiceError
 from qcrm.extensions import db
 from qcrm.forms import ROLE_LABELS, ConfirmForm, put_errors_on_form
+from qcrm.login import drop_pending_login, log_in, pending_login
 from qcrm.models import Role, User
 from qcrm.permissions import ALL_ROLES, allow, is_api_request, public, rule_for
 
-#: The session entry of a login whose password was right and whose code is still missing.
-PENDING_LOGIN = "two_factor_login"
 #: What a user who must set up two-factor login may still open.
 ENROLMENT_ENDPOINTS = frozenset(
     {
@@ -65,43 +61,8 @@ class SecuritySettingsForm(FlaskForm):
 # The code step of the login -----------------------------------------------------------------
 
 
-def begin_second_step(user: User, remember: bool, next_target: str | None) -> Response | None:
-    """After a correct password: ask a user with two-factor login for the code (None: the
-    caller logs the user in at once). The pending login is bound to the user and expires."""
-    if not two_factor.is_enabled(user):
-        return None
-    session.clear()
-    session[PENDING_LOGIN] = {
-        "uid": user.id,
-        "sv": user.session_version,
-        "at": int(time.time()),
-        "attempt": secrets.token_urlsafe(16),
-        "next": safe_next_url(next_target),
-        "remember": bool(remember),
-    }
-    return redirect(url_for("auth.two_factor_login"))
-
-
-def _pending_login() -> tuple[User, dict] | None:
-    pending = session.get(PENDING_LOGIN)
-    if not isinstance(pending, dict):
-        return None
-    age = time.time() - float(pending.get("at", 0))
-    if not 0 <= age <= current_app.config["TWO_FACTOR_PENDING_SECONDS"]:
-        return None
-    user = db.session.get(User, int(pending.get("uid", 0)))
-    if (
-        user is None
-        or not user.active
-        or user.session_version != pending.get("sv")
-        or not two_factor.is_enabled(user)
-    ):
-        return None
-    return user, pending
-
-
 def _restart_login(message: str) -> Response:
-    session.pop(PENDING_LOGIN, None)
+    drop_pending_login()
     flash(message, "warning")
     return redirect(url_for("auth.login"))
 
@@ -112,7 +73,7 @@ def two_factor_login():
     """The second login step: the code from the authenticator app or a recovery code."""
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
-    found = _pending_login()
+    found = pending_login()
     if found is None:
         return _restart_login(_("Your login has expired. Please log in again."))
     user, pending = found
