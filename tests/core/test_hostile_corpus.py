@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import pytest
 import sqlalchemy as sa
 import time_machine
-from flask import Flask
+from flask import Flask, Response
 from flask_wtf import FlaskForm
 from markupsafe import escape
 from werkzeug.datastructures import MultiDict
@@ -31,6 +31,7 @@ from werkzeug.datastructures import MultiDict
 from audits.models import ContactLog, InquiryAttempt, ReviewStatus
 from qcrm import create_app
 from qcrm.extensions import db, limiter
+from qcrm.models import LoginAttempt, LoginResult
 from qcrm.permissions import rule_for
 from reports.models import Report, ReportStatus
 from tests.audits.helpers import make_inquiry_a_due
@@ -113,6 +114,41 @@ def row_counts(app: Flask) -> dict[str, int]:
     """Rows of every table, in one query (built once: building it costs more than running it)."""
     with app.app_context():
         return dict(db.session.execute(_count_query()).one()._mapping)
+
+
+def judge_hostile_response(
+    app: Flask,
+    failures: list[str],
+    label: str,
+    response,
+    *,
+    refused: bool,
+    before: dict[str, int],
+    refusal_problem: Callable[[object], str | None],
+    count_rows: bool = True,
+) -> dict[str, int]:
+    """The verdict on one hostile request, shared by the API and the form runs: never an
+    exception or a 5xx; a value that must be refused passes ``refusal_problem`` (the run's own
+    check of the refusal, None when fine) and stores no row. Appends to ``failures`` and returns
+    the row counts the next request is compared with (a harmless value may store rows)."""
+    if isinstance(response, Exception):
+        failures.append(f"{label}: raised {response!r}"[:300])
+        return before
+    if response.status_code >= 500:
+        failures.append(f"{label}: {response.status_code}")
+        return before
+    if not refused:
+        return row_counts(app) if count_rows and response.status_code < 400 else before
+    problem = refusal_problem(response)
+    if problem:
+        failures.append(f"{label}: {problem}"[:400])
+    if not count_rows:
+        return before
+    after = row_counts(app)
+    if after != before:
+        changed = [k for k in after if after[k] != before.get(k)]
+        failures.append(f"{label}: stored rows in {changed} although refused")
+    return after
 
 
 def _principal(app: Flask, endpoint: str, method: str, world: World) -> str | None:
@@ -536,29 +572,39 @@ def test_hostile_values_in_an_api_operation_are_refused_on_their_field(
                 client, url, op.method, data=text, content_type="application/json", headers=headers
             )
         label = f"{name or where} = {hostile.name}"
-        if isinstance(response, Exception):
-            failures.append(f"{label}: raised {response!r}"[:300])
+        if where == "query":  # a refused parameter is named; nothing is stored on a read
+            before = judge_hostile_response(
+                app,
+                failures,
+                label,
+                response,
+                refused=True,
+                before=before,
+                refusal_problem=lambda r, name=name: (
+                    f"{r.status_code} without naming the parameter"
+                    if r.status_code in REFUSED and not _named(r.get_json(), name)
+                    else None
+                ),
+                count_rows=False,
+            )
             continue
-        status = response.status_code
-        if status >= 500:
-            failures.append(f"{label}: {status}")
-            continue
-        if where == "query":
-            if status in REFUSED and not _named(response.get_json(), name):
-                failures.append(f"{label}: {status} without naming the parameter")
-            continue
-        if not hostile.refused:
-            if status < 400:
-                before = row_counts(app)  # taken: what it stored is no refusal's doing
-            continue
-        if status not in REFUSED:
-            failures.append(f"{label}: accepted with {status}")
-        elif name and not _named(response.get_json(), name):
-            failures.append(f"{label}: {status} naming {response.get_json().get('errors')}")
-        after = row_counts(app)
-        if after != before:
-            failures.append(f"{label}: stored rows although refused")
-            before = after
+
+        def refusal_problem(r, name=name):
+            if r.status_code not in REFUSED:
+                return f"accepted with {r.status_code}"
+            if name and not _named(r.get_json(), name):
+                return f"{r.status_code} naming {r.get_json().get('errors')}"
+            return None
+
+        before = judge_hostile_response(
+            app,
+            failures,
+            label,
+            response,
+            refused=hostile.refused,
+            before=before,
+            refusal_problem=refusal_problem,
+        )
     if op.content_type == "multipart/form-data":
         accepted = _post_with(client, url, _multipart_body(op), headers)
         if accepted.status_code != 201:
@@ -926,35 +972,30 @@ def test_hostile_values_in_a_form_are_refused_on_their_field(
             built_forms.clear()
             response = _post(client, url, data)
             label = f"{form_field.name} = {hostile.name}"
-            if isinstance(response, Exception):
-                failures.append(f"{label}: raised {response!r}"[:300])
-                continue
-            status = response.status_code
-            if status >= 500:
-                failures.append(f"{label}: {status}")
-                continue
-            if not hostile.refused:
-                if status < 400:
-                    before = row_counts(app)
-                continue
-            if hostile.name == "NUL":
-                if status != 400 or "NUL" not in response.text:
-                    failures.append(f"{label}: {status} without the NUL message")
-            elif case.endpoint in REDIRECTING_FORMS:
-                if status not in (302, 303):
-                    failures.append(f"{label}: answered {status}, not the page before")
-            elif status not in (200, 400, 422):
-                failures.append(f"{label}: answered {status} {response.location or ''}")
-            else:
+
+            def refusal_problem(r, hostile=hostile, form_field=form_field):
+                if hostile.name == "NUL":
+                    if r.status_code != 400 or "NUL" not in r.text:
+                        return f"{r.status_code} without the NUL message"
+                    return None
+                if case.endpoint in REDIRECTING_FORMS:
+                    if r.status_code not in (302, 303):
+                        return f"answered {r.status_code}, not the page before"
+                    return None
+                if r.status_code not in (200, 400, 422):
+                    return f"answered {r.status_code} {r.location or ''}"
                 processed = next((f for f in built_forms if type(f) is kind), None)
-                problem = _shown_on_field(response, processed, form_field.short_name)
-                if problem:
-                    failures.append(f"{label}: {problem}"[:400])
-            after = row_counts(app)
-            if after != before:
-                changed = [k for k in after if after[k] != before[k]]
-                failures.append(f"{label}: stored rows in {changed} although refused")
-                before = after
+                return _shown_on_field(r, processed, form_field.short_name)
+
+            before = judge_hostile_response(
+                app,
+                failures,
+                label,
+                response,
+                refused=hostile.refused,
+                before=before,
+                refusal_problem=refusal_problem,
+            )
     built_forms.clear()
     accepted = _post(client, url, baseline)
     if isinstance(accepted, Exception) or accepted.status_code >= 400:
@@ -1020,3 +1061,33 @@ def test_every_api_operation_and_form_route_is_in_the_corpus(app):
     declared_ops = {*API_BODIES, *OPERATION_PATH_VALUES}
     untried += [f"{op}: declared here but no operation" for op in declared_ops - tried]
     assert not untried, "\n".join(untried)
+
+
+# The shared verdict must be able to fail ----------------------------------------------------------
+
+
+def _never(_response) -> str | None:
+    return None
+
+
+def test_the_verdict_fails_an_exception_a_5xx_a_bad_refusal_and_stored_rows(app, world):
+    failures: list[str] = []
+    before = row_counts(app)
+    judge = functools.partial(judge_hostile_response, app, failures, before=before)
+    judge("raised", RuntimeError("boom"), refused=False, refusal_problem=_never)
+    judge("server", Response(status=500), refused=False, refusal_problem=_never)
+    judge("refusal", Response(status=200), refused=True, refusal_problem=lambda r: "accepted")
+    assert judge("fine", Response(status=400), refused=True, refusal_problem=_never) == before
+    with app.app_context():
+        db.session.add(
+            LoginAttempt(user_id=world.tester.id, address="192.0.2.1", result=LoginResult.INACTIVE)
+        )
+        db.session.commit()
+    judge("stored", Response(status=400), refused=True, refusal_problem=_never)
+    assert [failure.split(":")[0] for failure in failures] == [
+        "raised",
+        "server",
+        "refusal",
+        "stored",
+    ]
+    assert "login_attempts" in failures[-1]
