@@ -31,7 +31,7 @@ from audits.models import (
     ReviewStatus,
 )
 from audits.scoring import DUPLICATE_ANSWER, UNKNOWN_ITEM, Answer, field_name
-from qcrm.api import VERSION_RANGE, ApiBlueprint, Id
+from qcrm.api import VERSION_RANGE, ApiBlueprint, Id, MultiLineText
 from qcrm.errors import ServiceError
 from qcrm.extensions import csrf, db
 from qcrm.models import Role
@@ -72,7 +72,7 @@ class SentSchema(Schema):
     sent_at = fields.AwareDateTime(
         required=True, metadata={"description": "ISO 8601 with an offset, e.g. …T10:30+01:00"}
     )
-    reason = fields.String(
+    reason = MultiLineText(
         load_default="",
         validate=validate.Length(max=500),
         metadata={"description": "required when an already recorded time is changed"},
@@ -85,7 +85,7 @@ class ReplySchema(Schema):
         required=True, metadata={"description": "ISO 8601 with an offset"}
     )
     sender = fields.String(load_default="", validate=validate.Length(max=300))
-    text = fields.String(required=True, validate=validate.Length(min=1, max=20000))
+    text = MultiLineText(required=True, validate=validate.Length(min=1, max=20000))
     is_auto_acknowledgement = fields.Boolean(
         load_default=False, metadata={"description": "“we have received your message”"}
     )
@@ -165,7 +165,7 @@ class ContactLogSchema(Schema):
     solved = fields.Boolean(
         allow_none=True, load_default=None, metadata={"description": "by the first answer"}
     )
-    transcript = fields.String(load_default="", validate=validate.Length(max=50000))
+    transcript = MultiLineText(load_default="", validate=validate.Length(max=50000))
     version = fields.Integer(
         required=True,
         validate=VERSION_RANGE,
@@ -195,7 +195,7 @@ class ReviewSchema(Schema):
         validate=validate.OneOf(["approve", "return", "reopen"]),
         metadata={"description": "approve or return a submitted contact; reopen an approved one"},
     )
-    comment = fields.String(
+    comment = MultiLineText(
         load_default="",
         validate=validate.Length(max=5000),
         metadata={"description": "required to return or reopen"},

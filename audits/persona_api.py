@@ -13,7 +13,7 @@ from marshmallow import Schema, fields, validate
 
 from audits import personas as service
 from audits.models import Persona
-from qcrm.api import EDITORS, MAX_PAGE_SIZE, PAGE_SIZE, ApiBlueprint, Id, _paginate
+from qcrm.api import EDITORS, MAX_PAGE_SIZE, PAGE_SIZE, ApiBlueprint, Id, MultiLineText, _paginate
 from qcrm.extensions import csrf, db
 from qcrm.permissions import allow
 
@@ -38,7 +38,7 @@ class PersonaSchema(Schema):
         load_default=dict,
         metadata={"example": {"x": "@jana_b", "instagram": "jana.berger"}},
     )
-    notes = fields.String(load_default="", validate=validate.Length(max=service.NOTES_MAX))
+    notes = MultiLineText(load_default="", validate=validate.Length(max=service.NOTES_MAX))
     tester_ids = fields.List(
         Id(),
         load_default=list,

@@ -9,7 +9,7 @@ from marshmallow import Schema, fields, validate
 
 from audits import scenarios as service
 from audits.models import Difficulty, Scenario, ScenarioCategory
-from qcrm.api import EDITORS, MAX_PAGE_SIZE, PAGE_SIZE, ApiBlueprint, _paginate
+from qcrm.api import EDITORS, MAX_PAGE_SIZE, PAGE_SIZE, ApiBlueprint, MultiLineText, _paginate
 from qcrm.extensions import csrf, db
 from qcrm.models import ChannelType
 from qcrm.permissions import allow
@@ -24,13 +24,13 @@ class ScenarioSchema(Schema):
     id = fields.Integer(dump_only=True)
     title = fields.String(required=True, validate=validate.Length(min=1, max=service.TITLE_MAX))
     category = fields.Enum(ScenarioCategory, by_value=True, required=True)
-    script = fields.String(
+    script = MultiLineText(
         required=True,
         validate=validate.Length(min=1, max=service.TEXT_MAX),
         metadata={"description": "the inquiry text or call script the tester uses"},
     )
-    expected_answer = fields.String(load_default="", validate=validate.Length(max=service.TEXT_MAX))
-    solved_criteria = fields.String(
+    expected_answer = MultiLineText(load_default="", validate=validate.Length(max=service.TEXT_MAX))
+    solved_criteria = MultiLineText(
         load_default="",
         validate=validate.Length(max=service.TEXT_MAX),
         metadata={"description": "what an answer must contain to count as solved"},

@@ -21,7 +21,7 @@ from audits.models import (
     ScorecardItem,
     ScorecardVersion,
 )
-from qcrm.api import EDITORS, MAX_PAGE_SIZE, PAGE_SIZE, ApiBlueprint, _paginate
+from qcrm.api import EDITORS, MAX_PAGE_SIZE, PAGE_SIZE, ApiBlueprint, MultiLineText, _paginate
 from qcrm.extensions import csrf, db
 from qcrm.permissions import allow
 from qcrm.validation import MAX_ID
@@ -64,7 +64,7 @@ class ScorecardItemSchema(Schema):
     method_dimension = fields.Enum(MethodDimension, by_value=True, required=True)
     quality_dimension = fields.Enum(QualityDimension, by_value=True, required=True)
     text = fields.String(required=True, validate=validate.Length(min=1, max=service.TEXT_LENGTH))
-    help_text = fields.String(
+    help_text = MultiLineText(
         load_default="", validate=validate.Length(max=service.HELP_TEXT_LENGTH)
     )
     item_type = fields.Enum(ItemType, by_value=True, required=True)
@@ -133,7 +133,7 @@ class ScorecardVersionSchema(ScorecardVersionBriefSchema):
 class ScorecardSchema(Schema):
     id = fields.Integer(dump_only=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=service.NAME_LENGTH))
-    description = fields.String(
+    description = MultiLineText(
         load_default="", validate=validate.Length(max=service.DESCRIPTION_LENGTH)
     )
     archived = fields.Boolean(attribute="is_archived", dump_only=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import http
 
+import marshmallow
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask import Flask, Response, jsonify
@@ -31,7 +32,7 @@ from qcrm.permissions import (
     get_channel_or_404,
     get_client_or_404,
 )
-from qcrm.validation import MAX_ID, MAX_PAGE
+from qcrm.validation import MAX_ID, MAX_PAGE, text_pattern
 from qcrm.visibility import RoleAwareSchema, visible_to
 
 EDITORS = (Role.ADMIN, Role.MANAGER)
@@ -148,8 +149,34 @@ class ApiBlueprint(Blueprint):
         return super().alt_response(status_code, response, **kwargs)
 
 
+class MultiLineText(fields.String):
+    """A text field that may hold line breaks and tabs (its service checks it with
+    ``multi_line``); every other input string is single-line."""
+
+
+def _text_pattern(converter, field, ret, **kwargs) -> dict:
+    """Declare on every input string the control characters its service refuses (the pattern
+    comes from the same rule, ``qcrm.validation.text_pattern``). Choices carry their ``enum``;
+    output-only fields get no pattern."""
+    if not isinstance(field, fields.String) or field.dump_only or "enum" in ret:
+        return {}
+    is_input = (
+        field.required
+        or field.load_default is not marshmallow.missing
+        or any(isinstance(v, validate.Length) for v in field.validators)
+    )
+    if not is_input:
+        return {}
+    return {"pattern": text_pattern(multi_line=isinstance(field, MultiLineText))}
+
+
 class ApiMarshmallowPlugin(MarshmallowPlugin):
-    """Documents a change's body (a partial schema) as needing at least one field."""
+    """Documents a change's body (a partial schema) as needing at least one field, and the
+    control characters each input string refuses."""
+
+    def init_spec(self, spec):
+        super().init_spec(spec)
+        self.converter.add_attribute_function(_text_pattern)
 
     def schema_helper(self, name, _, schema=None, **kwargs):
         json_schema = super().schema_helper(name, _, schema=schema, **kwargs)
@@ -228,7 +255,7 @@ class ClientSchema(RoleAwareSchema):
     id = fields.Integer(dump_only=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=160))
     kind = fields.Enum(ClientKind, by_value=True, load_default=ClientKind.OWN)
-    notes = fields.String(
+    notes = MultiLineText(
         load_default="",
         validate=validate.Length(max=5000),
         metadata=visible_to("client.notes", "internal remarks"),

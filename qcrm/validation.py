@@ -7,6 +7,7 @@ up in mail headers and makes building the mail fail).
 
 from __future__ import annotations
 
+import functools
 import math
 import unicodedata
 from decimal import Decimal
@@ -80,6 +81,32 @@ def check_number(
 
 def _fmt(number: float) -> str:
     return str(int(number)) if float(number).is_integer() else str(number)
+
+
+@functools.cache
+def _control_characters() -> tuple[str, ...]:
+    """Every control character (Unicode category Cc), in code point order. The set is fixed by
+    Unicode's stability policy and lies in the Basic Multilingual Plane, which is scanned."""
+    return tuple(chr(code) for code in range(0x10000) if unicodedata.category(chr(code)) == "Cc")
+
+
+@functools.cache
+def text_pattern(*, multi_line: bool = False) -> str:
+    """The regular expression (JSON Schema ``pattern``, also Python ``re``) that text passing
+    ``text_error`` matches: no control character but, in multi-line text, \\n \\r \\t."""
+    allowed = MULTI_LINE_ALLOWED if multi_line else frozenset()
+    codes = [ord(c) for c in _control_characters() if c not in allowed]
+    ranges: list[list[int]] = []
+    for code in codes:
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1][1] = code
+        else:
+            ranges.append([code, code])
+    excluded = "".join(
+        f"\\u{start:04x}" if start == end else f"\\u{start:04x}-\\u{end:04x}"
+        for start, end in ranges
+    )
+    return f"^[^{excluded}]*$"
 
 
 def control_characters(text: str, *, multi_line: bool = False) -> list[str]:

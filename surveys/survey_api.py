@@ -9,7 +9,7 @@ from flask import abort
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from qcrm.api import MAX_PAGE_SIZE, PAGE_SIZE, ApiBlueprint, Id, _paginate
+from qcrm.api import MAX_PAGE_SIZE, PAGE_SIZE, ApiBlueprint, Id, MultiLineText, _paginate
 from qcrm.db import utcnow
 from qcrm.extensions import csrf, db
 from qcrm.permissions import acting_user, allow
@@ -36,11 +36,11 @@ class QuestionSchema(Schema):
     id = fields.Integer(dump_only=True)
     position = fields.Integer(dump_only=True)
     kind = fields.Enum(QuestionKind, by_value=True, required=True)
-    text = fields.String(
+    text = MultiLineText(
         load_default="",
         metadata={"description": "may be empty for CES: the standard statement is used"},
     )
-    help_text = fields.String(load_default="")
+    help_text = MultiLineText(load_default="")
     required = fields.Boolean(load_default=True)
     scale_max = fields.Integer(
         allow_none=True,
@@ -64,8 +64,8 @@ class SurveySchema(Schema):
     id = fields.Integer(dump_only=True)
     title = fields.String(required=True)
     client_id = Id(required=True)
-    introduction = fields.String(load_default="")
-    thank_you_text = fields.String(load_default="")
+    introduction = MultiLineText(load_default="")
+    thank_you_text = MultiLineText(load_default="")
     language = fields.String(load_default="de", metadata={"description": "de or en"})
     channel_ids = fields.List(Id(), load_default=list)
     target_csat = fields.Float(

@@ -19,6 +19,7 @@ from openapi_core.testing import MockRequest
 from qcrm.api import ApiBlueprint
 from qcrm.extensions import db
 from qcrm.models import Client
+from qcrm.validation import text_error, text_pattern
 from tests.conftest import PRINCIPALS, bearer
 from tests.core.test_route_access import ROUTES, _url
 
@@ -178,3 +179,52 @@ def test_every_api_resource_module_uses_the_api_blueprint(app):
     assert all(isinstance(blueprint, ApiBlueprint) for blueprint in resources), [
         blueprint.name for blueprint in resources if not isinstance(blueprint, ApiBlueprint)
     ]
+
+
+def _full_match(pattern: str, text: str) -> bool:
+    """JSON Schema's (ECMA) reading of ``^…$``: the whole text (Python's ``$`` would also
+    match before a final line break)."""
+    return re.fullmatch(pattern.removeprefix("^").removesuffix("$"), text) is not None
+
+
+@pytest.mark.parametrize("multi_line", [False, True])
+def test_the_declared_text_pattern_is_the_control_character_rule(multi_line):
+    pattern = text_pattern(multi_line=multi_line)
+    samples = [chr(code) for code in range(0x0, 0x2100)] + ["\ufffe", "😀", "\u202e", ""]
+    disagree = [
+        repr(text)
+        for text in samples
+        if _full_match(pattern, f"a{text}b")
+        != (text_error(f"a{text}b", multi_line=multi_line) is None)
+    ]
+    assert not disagree
+
+
+def test_single_line_input_strings_declare_that_they_refuse_control_characters(client):
+    document = client.get("/api/v1/openapi.json").get_json()
+    schemas = document["components"]["schemas"]
+    single, multi = text_pattern(), text_pattern(multi_line=True)
+    assert schemas["Client"]["properties"]["name"]["pattern"] == single
+    assert schemas["Client"]["properties"]["notes"]["pattern"] == multi
+    assert schemas["Survey"]["properties"]["title"]["pattern"] == single
+    assert schemas["Survey"]["properties"]["introduction"]["pattern"] == multi
+    assert "pattern" not in schemas["Problem"]["properties"]["detail"]  # an answer, not an input
+
+
+def test_a_value_outside_the_declared_pattern_is_refused_and_one_inside_accepted(client, world):
+    document = client.get("/api/v1/openapi.json").get_json()
+    pattern = document["components"]["schemas"]["Client"]["properties"]["name"]["pattern"]
+    headers = bearer(world.tokens["manager"])
+    for name in ("Tab\there", "Line\nbreak", "Bell\x07"):
+        assert not _full_match(pattern, name)
+        refused = client.post(
+            "/api/v1/clients", json={"name": name, "kind": "competitor"}, headers=headers
+        )
+        assert refused.status_code == 422, name
+        assert [error["field"] for error in refused.get_json()["errors"]] == ["name"]
+    accepted_name = "Müller & Söhne – ‮ 😀"
+    assert _full_match(pattern, accepted_name)
+    accepted = client.post(
+        "/api/v1/clients", json={"name": accepted_name, "kind": "competitor"}, headers=headers
+    )
+    assert accepted.status_code == 201, accepted.get_json()
