@@ -156,9 +156,9 @@ class MultiLineText(fields.String):
 
 def _text_pattern(converter, field, ret, **kwargs) -> dict:
     """Declare on every input string the control characters its service refuses (the pattern
-    comes from the same rule, ``qcrm.validation.text_pattern``). Choices carry their ``enum``;
-    output-only fields get no pattern."""
-    if not isinstance(field, fields.String) or field.dump_only or "enum" in ret:
+    comes from the same rule, ``qcrm.validation.text_pattern``). Choices carry their ``enum``,
+    a field with a pattern of its own keeps it; output-only fields get no pattern."""
+    if not isinstance(field, fields.String) or field.dump_only or "enum" in ret or "pattern" in ret:
         return {}
     is_input = (
         field.required
