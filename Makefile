@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
+## Test processes: the suite's databases are per process, so the two cores of a CI machine both work.
+TEST_WORKERS ?= 2
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
 .PHONY: run test lint install translations messages clean fuzz
@@ -42,7 +44,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 test: $(STAMP) translations lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS)
 
 ## Fuzz the API from its OpenAPI document (schemathesis in its own .venv-fuzz; not part of test).
 FUZZ_VENV := .venv-fuzz

@@ -138,6 +138,29 @@ def _reachable(url: str) -> None:
         engine.dispose()
 
 
+def worker_database(url: str) -> str:
+    """Under pytest-xdist each worker gets a PostgreSQL database of its own (test_gw0, test_gw1 …).
+
+    The suite empties and refills tables per test, so two processes cannot share one database.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    given = sa.engine.make_url(url)
+    name = f"{given.database}_{worker}"
+    engine = sa.create_engine(given, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            exists = connection.execute(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            ).scalar()
+            if not exists:
+                connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+    return given.set(database=name).render_as_string(hide_password=False)
+
+
 def reset_database(url: str) -> None:
     """Drop everything, so the migrations build the schema from zero."""
     engine = sa.create_engine(url)
@@ -159,6 +182,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     if url:
         url = url.replace("postgresql://", "postgresql+psycopg://", 1)
         _reachable(url)
+        url = worker_database(url)
         reset_database(url)
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"

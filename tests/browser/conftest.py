@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from qcrm import accounts
 from qcrm.extensions import db
@@ -22,6 +22,12 @@ from tests.browser.support import (
     live_server,
 )
 from tests.conftest import PASSWORD
+
+#: How long an action or an expectation waits: a CI machine under load is three times slower than
+#: an idle one, and the suite runs in two processes, so Playwright's 5-second default for
+#: ``expect`` was seen to run out on a page that had only not arrived yet.
+WAIT_MS = 15_000
+expect.set_options(timeout=WAIT_MS)
 
 
 @dataclass(frozen=True)
@@ -122,7 +128,7 @@ def open_page(browser: Browser, server: Server) -> Iterator[Callable[..., Browse
         ignore_known_errors: bool = True,
     ) -> BrowserPage:
         context = browser.new_context(locale=locale, viewport=viewport)
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(WAIT_MS)
         contexts.append(context)
         return BrowserPage(context.new_page(), server.url, ignore_known_errors=ignore_known_errors)
 

@@ -7,6 +7,7 @@ import re
 
 import pytest
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.browser.support import PHONE, german_translation
 
@@ -23,7 +24,19 @@ def expect_german_text(page: Page, selector: str, msgid: str) -> None:
 
 
 def no_horizontal_scrolling(page: Page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    """Whether the page, once loaded and laid out, fits the viewport's width.
+
+    Measured after the load event and retried for a few seconds like an ``expect``: on a busy
+    machine the first layout can be taken before the style sheets have been applied.
+    """
+    page.wait_for_load_state("load")
+    try:
+        page.wait_for_function(
+            "document.documentElement.scrollWidth <= window.innerWidth", timeout=5_000
+        )
+    except PlaywrightTimeoutError:
+        return False
+    return True
 
 
 def test_manager_sets_up_a_client_with_channels_and_switches_to_german(open_page, manager):
