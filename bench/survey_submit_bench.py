@@ -9,7 +9,8 @@ Options: --responses N (per phase, default 2000), --clients N (sending threads, 
 The script migrates the database (PostgreSQL: use a disposable one; existing rows are left
 alone), creates a survey of CSAT, NPS, CES and free text with one invitation per invitation
 submission, starts gunicorn on 127.0.0.1 with the submission rate limit raised, and sends:
-  1. public-link responses through the JSON API, each with its own one-time key;
+  1. public-link responses through the JSON API, each with its own signed one-time key (issued
+     before the phase with the app's secret key, as reading the survey through the API would);
   2. invitation responses through the form page (POST with the CSRF token of the client's
      session, as a browser sends it after loading the form once).
 It reports responses per second and latency percentiles of each phase, then checks that the
@@ -47,7 +48,7 @@ from qcrm.config import normalize_database_url
 from qcrm.extensions import db
 from qcrm.models import Channel, ChannelType, Client
 from surveys.models import Invitation, InvitationState, Question, QuestionKind, Response, Survey
-from surveys.tokens import email_hash, new_public_token, new_salt, token_hash
+from surveys.tokens import email_hash, new_public_token, new_salt, public_form_key, token_hash
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET_KEY = "survey-bench-secret-key-0123456789abcdef"  # noqa: S105 (a throwaway bench app)
@@ -103,6 +104,7 @@ def main() -> int:
         with app.app_context():
             upgrade()
             survey_id, public_token, question_ids, tokens = _world(args.responses)
+            keys = [public_form_key(survey_id) for _ in range(args.responses)]
             db.engine.dispose()
         port = _free_port()
         server = _start_gunicorn(url, port, args.workers, args.threads, Path(folder))
@@ -114,7 +116,7 @@ def main() -> int:
             public = _run_phase(
                 "public link, JSON API",
                 args,
-                _public_sender(port, public_token, question_ids),
+                _public_sender(port, public_token, question_ids, keys),
                 range(args.responses),
             )
             print(public.report())
@@ -275,14 +277,12 @@ def _answers(question_ids: list[int], n: int) -> dict[str, object]:
     return answers
 
 
-def _public_sender(port: int, public_token: str, question_ids: list[int]):
+def _public_sender(port: int, public_token: str, question_ids: list[int], keys: list[str]):
     connections = _Connections(port)
     path = f"/api/v1/public/surveys/{public_token}/responses"
 
     def send(n: int) -> int:
-        body = json.dumps(
-            {"answers": _answers(question_ids, n), "key": secrets.token_urlsafe(24)}
-        ).encode()
+        body = json.dumps({"answers": _answers(question_ids, n), "key": keys[n]}).encode()
         response, _text = connections.request(
             "POST", path, body, {"Content-Type": "application/json"}
         )

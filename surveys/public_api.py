@@ -1,8 +1,12 @@
-"""The narrow public API of a survey: anyone with the public link may submit one response.
+"""The narrow public API of a survey: anyone with the public link may read its form and submit
+one response per copy of it.
 
-No bearer token and no session: the public token in the URL is the only credential. The answer
-says nothing about the stored response (no id, no time), the client address is only counted by
-the rate limiter, and the same service as the respondents' page checks every answer.
+No bearer token and no session: the public token in the URL is the only credential. Reading the
+form issues a signed one-time key, as the respondents' page does; a response is taken only with a
+key this server issued for this survey, and a key counts once, so a retry cannot count twice and
+a made-up key counts not at all. The answer says nothing about the stored response (no id, no
+time), the client address is only counted by the rate limiter, and the same service as the
+respondents' page checks every answer.
 """
 
 from __future__ import annotations
@@ -16,8 +20,8 @@ from qcrm.db import utcnow
 from qcrm.errors import ServiceError
 from qcrm.extensions import csrf
 from qcrm.permissions import public
-from surveys import responses
-from surveys.models import Survey
+from surveys import responses, tokens
+from surveys.models import QuestionKind, Survey
 from surveys.respond_views import submit_rate_limit
 
 blp = ApiBlueprint(
@@ -41,6 +45,39 @@ _ANSWER_DOC = {
 }
 
 
+_KEY_DOC = (
+    "The signed one-time key from reading the survey (GET): sending the same key twice stores "
+    "the response once (409 the second time); a key this server did not issue for this survey "
+    "is refused (422)"
+)
+
+
+class PublicQuestionSchema(Schema):
+    id = fields.Integer()
+    kind = fields.Enum(QuestionKind, by_value=True)
+    text = fields.String()
+    help_text = fields.String()
+    required = fields.Boolean()
+    scale = fields.List(
+        fields.Integer(),
+        allow_none=True,
+        metadata={"description": "[lowest, highest] of a scale question, null for others"},
+    )
+    low_label = fields.String()
+    high_label = fields.String()
+    options = fields.List(
+        fields.String(), metadata={"description": "a choice question's options, by index from 0"}
+    )
+
+
+class PublicFormSchema(Schema):
+    title = fields.String()
+    introduction = fields.String()
+    language = fields.String(metadata={"description": "de or en"})
+    questions = fields.List(fields.Nested(PublicQuestionSchema))
+    key = fields.String(metadata={"description": _KEY_DOC})
+
+
 class PublicResponseSchema(Schema):
     answers = fields.Dict(
         keys=fields.String(),
@@ -52,13 +89,9 @@ class PublicResponseSchema(Schema):
         },
     )
     key = fields.String(
-        load_default=None,
-        validate=validate.Regexp(responses.PUBLIC_KEY_PATTERN),
-        metadata={
-            "description": "A random one-time key (16–128 characters A–Z a–z 0–9 _ -) chosen by "
-            "the sender: sending the same key twice stores the response once (409 the second "
-            "time), so a retry after a network error cannot count twice"
-        },
+        required=True,
+        validate=validate.Regexp(tokens.PUBLIC_FORM_KEY_PATTERN),
+        metadata={"description": _KEY_DOC},
     )
     channel_id = Id(
         load_default=None,
@@ -113,6 +146,38 @@ def _api_field(survey: Survey, error: ServiceError) -> ServiceError:
     )
 
 
+def _open_survey(public_token: str) -> Survey | tuple:
+    """The survey behind a public link, or the problem response saying why there is none."""
+    survey = responses.survey_by_public_token(public_token)
+    reason = None if survey is None else responses.closed_reason(survey, utcnow())
+    if survey is None or reason is responses.ClosedReason.NOT_PUBLISHED:
+        return problem_response(404, "No survey has this link.")
+    if reason is not None:
+        return problem_response(410, responses.SurveyNotOpen(reason).errors["survey"][0])
+    return survey
+
+
+@blp.route("/<public_token>")
+class PublicFormResource(MethodView):
+    @public
+    @blp.doc(security=[])
+    @blp.response(200, PublicFormSchema)
+    @blp.alt_response(404, description="No survey has this public link (or it is a draft).")
+    @blp.alt_response(410, description="The survey is closed, or not open yet.")
+    def get(self, public_token: str):
+        """Read an open survey's questions, with a signed one-time key for one response."""
+        survey = _open_survey(public_token)
+        if not isinstance(survey, Survey):
+            return survey
+        return {
+            "title": survey.title,
+            "introduction": survey.introduction,
+            "language": survey.language,
+            "questions": list(survey.questions),
+            "key": tokens.public_form_key(survey.id),
+        }
+
+
 @blp.route("/<public_token>/responses")
 class PublicResponsesResource(MethodView):
     @public
@@ -123,13 +188,20 @@ class PublicResponsesResource(MethodView):
     @blp.alt_response(404, description="No survey has this public link (or it is a draft).")
     @blp.alt_response(409, description="A response with this key was already received.")
     @blp.alt_response(410, description="The survey is closed, or not open yet.")
-    @blp.alt_response(422, description="Answers missing or wrong, each named by its field.")
+    @blp.alt_response(
+        422, description="Key missing or not issued here, answers missing or wrong: each named."
+    )
     @blp.alt_response(429, description="Too many submissions from this address.")
     def post(self, data, public_token: str):
         """Submit one anonymous response through the survey's public link."""
-        survey = responses.survey_by_public_token(public_token)
-        if survey is None:
-            return problem_response(404, "No survey has this link.")
+        survey = _open_survey(public_token)
+        if not isinstance(survey, Survey):
+            return survey
+        nonce = tokens.public_form_nonce(data["key"], survey.id)
+        if nonce is None:
+            raise ServiceError.on(
+                "key", _("This key was not issued for this survey: read the survey for a new one.")
+            )
         raw = _raw_answers(survey, data["answers"])
         thank_you_text = survey.thank_you_text  # read now: the commit expires the survey
         try:
@@ -137,7 +209,7 @@ class PublicResponsesResource(MethodView):
                 survey,
                 raw,
                 now=utcnow(),
-                public_key=data["key"],
+                public_key=nonce,
                 channel_id=data["channel_id"],
             )
         except responses.SurveyNotOpen as error:

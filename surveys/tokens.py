@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 
 from flask import current_app
@@ -49,6 +50,10 @@ def new_public_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+#: What a signed key of the public form looks like: itsdangerous' URL-safe payload and signature.
+PUBLIC_FORM_KEY_PATTERN = re.compile(r"[A-Za-z0-9_.-]{20,400}")
+
+
 def _public_form_serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="qcrm-survey-public-form")
 
@@ -63,7 +68,7 @@ def public_form_key(survey_id: int) -> str:
 def public_form_nonce(key: str | None, survey_id: int) -> str | None:
     """The random part of a key this server issued for ``survey_id``'s form (what is stored
     once per form), or None when the key is missing, forged or another survey's."""
-    if not key:
+    if not key or not PUBLIC_FORM_KEY_PATTERN.fullmatch(key):
         return None
     try:
         data = _public_form_serializer().loads(key)

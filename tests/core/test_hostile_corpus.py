@@ -46,6 +46,7 @@ from tests.hostile import (
     NUL,
     TOLERATED_TEXT,
 )
+from tests.surveys.respond_helpers import issued_public_key
 
 PLANNED = dt.datetime(2030, 1, 7, 9, 30, tzinfo=dt.UTC)
 NOW = PLANNED + dt.timedelta(days=2)
@@ -391,7 +392,7 @@ API_BODIES: dict[str, Callable[[Flask, World], dict]] = {
     },
     "POST /api/v1/public/surveys/{public_token}/responses": lambda app, w: {
         "answers": _question_answers(app, w),
-        "key": "corpus-key-0123456789",
+        "key": issued_public_key(app, w.survey_a.id),
     },
     "POST /api/v1/surveys/{survey_id}/invitations": lambda app, w: [
         {"email": "kundin@example.org", "channel_id": w.channel_a.id}

@@ -359,7 +359,7 @@ def test_ids_of_missing_objects_in_bodies_are_4xx(app, client, world, case):
 
 
 def test_free_text_is_stored_without_characters_xml_forbids_and_exports(app, client, world):
-    from tests.surveys.respond_helpers import questions_of
+    from tests.surveys.respond_helpers import issued_public_key, questions_of
 
     questions = questions_of(app, world.survey_a.id)
     by_position = {q.position: str(q.id) for q in questions}
@@ -371,7 +371,8 @@ def test_free_text_is_stored_without_characters_xml_forbids_and_exports(app, cli
                 by_position[2]: 9,
                 by_position[3]: 6,
                 by_position[7]: dirty,
-            }
+            },
+            "key": issued_public_key(app, world.survey_a.id),
         },
         ensure_ascii=True,
     )

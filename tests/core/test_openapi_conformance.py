@@ -20,7 +20,7 @@ from qcrm.api import ApiBlueprint
 from qcrm.extensions import db
 from qcrm.models import Client
 from qcrm.validation import text_error, text_pattern
-from surveys.responses import PUBLIC_KEY_PATTERN
+from surveys.tokens import PUBLIC_FORM_KEY_PATTERN
 from tests.conftest import PRINCIPALS, bearer
 from tests.core.test_route_access import ROUTES, _url
 
@@ -211,7 +211,9 @@ def test_single_line_input_strings_declare_that_they_refuse_control_characters(c
     assert schemas["Survey"]["properties"]["introduction"]["pattern"] == multi
     assert "pattern" not in schemas["Problem"]["properties"]["detail"]  # an answer, not an input
     # a field with a stricter pattern of its own keeps it
-    assert schemas["PublicResponse"]["properties"]["key"]["pattern"] == PUBLIC_KEY_PATTERN.pattern
+    assert (
+        schemas["PublicResponse"]["properties"]["key"]["pattern"] == PUBLIC_FORM_KEY_PATTERN.pattern
+    )
 
 
 def test_a_value_outside_the_declared_pattern_is_refused_and_one_inside_accepted(client, world):

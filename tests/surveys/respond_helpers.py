@@ -17,7 +17,13 @@ from surveys.models import (
     Question,
     Response,
 )
-from surveys.tokens import email_hash, new_salt, token_hash
+from surveys.tokens import email_hash, new_salt, public_form_key, token_hash
+
+
+def issued_public_key(app: Flask, survey_id: int) -> str:
+    """A signed one-time key as reading the survey's public form (page or API) issues it."""
+    with app.test_request_context():
+        return public_form_key(survey_id)
 
 
 def make_invitation(

@@ -229,13 +229,16 @@ def test_one_public_form_sent_many_times_at_once_stores_one_response(server, wor
 def test_one_api_key_sent_many_times_at_once_stores_one_response(server, world):
     base, app = server
     questions = questions_of(app, world.survey_a.id)
+    form_path = f"/api/v1/public/surveys/{world.survey_a.public_token}"
+    issued, _cookie = _request(base, "GET", form_path)
+    assert issued.status == 200, issued.body
     body = json.dumps(
         {
             "answers": {str(q.id): v for q, v in zip(questions[:3], (5, 10, 7), strict=True)},
-            "key": "retry-safe-key-0123456789",
+            "key": json.loads(issued.body)["key"],
         }
     ).encode()
-    path = f"/api/v1/public/surveys/{world.survey_a.public_token}/responses"
+    path = f"{form_path}/responses"
 
     replies = _all_at_once(base, path, body, {"Content-Type": "application/json"})
 

@@ -10,11 +10,13 @@ import pytest
 from sqlalchemy import select
 
 from qcrm.extensions import db, limiter
+from surveys import tokens
 from surveys.models import InvitationState, Response, Survey
 from tests.surveys.respond_helpers import (
     counts,
     field,
     invitation_state,
+    issued_public_key,
     make_invitation,
     questions_of,
     valid_answers,
@@ -257,8 +259,56 @@ def test_too_many_submissions_from_one_address_get_a_polite_429(make_app, world,
 # The public API ------------------------------------------------------------------------------
 
 
+def _api_form_url(world) -> str:
+    return f"/api/v1/public/surveys/{world.survey_a.public_token}"
+
+
 def _api_url(world) -> str:
-    return f"/api/v1/public/surveys/{world.survey_a.public_token}/responses"
+    return f"{_api_form_url(world)}/responses"
+
+
+def _api_key(client, world) -> str:
+    return client.get(_api_form_url(world)).json["key"]
+
+
+def test_reading_the_survey_through_the_api_gives_its_questions_and_a_signed_key(
+    client, world, questions
+):
+    form = client.get(_api_form_url(world))
+    assert form.status_code == 200
+    assert form.json["title"] == world.survey_a.title
+    assert [question["id"] for question in form.json["questions"]] == [q.id for q in questions]
+    assert form.json["questions"][0]["kind"] == "csat"
+    assert form.json["questions"][0]["scale"] == [1, 5]
+    # each reading issues another key, bound to this survey
+    assert form.json["key"] != _api_key(client, world)
+    with client.application.test_request_context():
+        assert tokens.public_form_nonce(form.json["key"], world.survey_a.id)
+        assert tokens.public_form_nonce(form.json["key"], world.survey_a.id + 1) is None
+    assert counts(client.application)["PublicSubmission"] == 0
+
+
+def test_the_api_refuses_a_response_without_a_key_it_issued(client, world, questions):
+    answers = {str(questions[0].id): 5, str(questions[1].id): 9, str(questions[2].id): 6}
+    other_survey_key = issued_public_key(client.application, world.survey_a.id + 1)
+    signed = _api_key(client, world)
+    forged = signed[:-4] + ("AAAA" if not signed.endswith("AAAA") else "BBBB")
+    for key, why in (
+        (None, "Missing data for required field."),
+        ("a" * 24, "This key was not issued for this survey: read the survey for a new one."),
+        (forged, "This key was not issued for this survey: read the survey for a new one."),
+        (
+            other_survey_key,
+            "This key was not issued for this survey: read the survey for a new one.",
+        ),
+    ):
+        body = {"answers": answers} if key is None else {"answers": answers, "key": key}
+        answer = client.post(_api_url(world), json=body, headers={"Accept-Language": "en"})
+        assert answer.status_code == 422, key
+        assert answer.mimetype == "application/problem+json"
+        assert [(e["field"], e["message"]) for e in answer.json["errors"]] == [("key", why)], key
+    assert counts(client.application)["Response"] == 0
+    assert counts(client.application)["PublicSubmission"] == 0
 
 
 def test_the_api_takes_a_response_without_a_token_and_says_nothing_identifying(
@@ -274,7 +324,7 @@ def test_the_api_takes_a_response_without_a_token_and_says_nothing_identifying(
             str(ids[5]): [1, 2],
             str(ids[6]): "Alles gut",
         },
-        "key": "a" * 24,
+        "key": _api_key(client, world),
         "channel_id": world.channel_a.id,
     }
     answer = client.post(_api_url(world), json=body)
@@ -291,16 +341,23 @@ def test_the_api_takes_a_response_without_a_token_and_says_nothing_identifying(
     }
     repeat = client.post(_api_url(world), json=body)
     assert repeat.status_code == 409 and repeat.mimetype == "application/problem+json"
+    assert counts(client.application)["Response"] == 1
 
 
 def test_the_api_names_each_wrong_answer(client, world, questions):
     ids = [question.id for question in questions]
-    body = {"answers": {str(ids[0]): 9, str(ids[1]): True, str(ids[5]): [0, 7], "123456": 1}}
+    body = {
+        "answers": {str(ids[0]): 9, str(ids[1]): True, str(ids[5]): [0, 7], "123456": 1},
+        "key": _api_key(client, world),
+    }
     answer = client.post(_api_url(world), json=body)
     assert answer.status_code == 422
     fields = {error["field"] for error in answer.json["errors"]}
     assert fields == {f"answers.{ids[1]}", "answers.123456"}
-    answer = client.post(_api_url(world), json={"answers": {str(ids[0]): 9, str(ids[5]): [0, 7]}})
+    answer = client.post(
+        _api_url(world),
+        json={"answers": {str(ids[0]): 9, str(ids[5]): [0, 7]}, "key": _api_key(client, world)},
+    )
     fields = {error["field"] for error in answer.json["errors"]}
     assert fields == {
         f"answers.{ids[0]}",
@@ -313,11 +370,13 @@ def test_the_api_names_each_wrong_answer(client, world, questions):
 
 
 def test_the_api_answers_404_for_unknown_and_410_for_closed_surveys(app, client, world, questions):
-    answers = {"answers": {str(questions[0].id): 4}}
+    answers = {"answers": {str(questions[0].id): 4}, "key": _api_key(client, world)}
     unknown = client.post("/api/v1/public/surveys/nope/responses", json=answers)
     assert unknown.status_code == 404 and unknown.mimetype == "application/problem+json"
+    assert client.get("/api/v1/public/surveys/nope").status_code == 404
     _set(app, world.survey_a.id, closed_at=dt.datetime(2030, 1, 1, tzinfo=dt.UTC))
     assert client.post(_api_url(world), json=answers).status_code == 410
+    assert client.get(_api_form_url(world)).status_code == 410
 
 
 def test_the_public_endpoint_is_in_the_openapi_document_without_a_token(client):
@@ -325,3 +384,9 @@ def test_the_public_endpoint_is_in_the_openapi_document_without_a_token(client):
     operation = spec["paths"]["/api/v1/public/surveys/{public_token}/responses"]["post"]
     assert operation["security"] == []
     assert {"201", "404", "409", "410", "422", "429"} <= set(operation["responses"])
+    body = operation["requestBody"]["content"]["application/json"]["schema"]
+    body = spec["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
+    assert set(body["required"]) == {"answers", "key"}
+    reading = spec["paths"]["/api/v1/public/surveys/{public_token}"]["get"]
+    assert reading["security"] == []
+    assert {"200", "404", "410"} <= set(reading["responses"])
