@@ -149,7 +149,11 @@ def test_phone_collapses_the_navigation_and_keeps_the_clients_usable(open_page, 
 
     toggler.click()  # Bootstrap's collapse (JavaScript under the CSP)
     expect(toggler).to_have_attribute("aria-expanded", "true")
+    # as a person waits for the menu to finish opening: a click into the still-growing menu was
+    # seen to get lost on a machine under load
+    expect(page.locator("#nav-main")).to_have_class(re.compile(r"\bshow\b"))
     clients_link.click()
+    expect(page).to_have_url(re.compile(r"/clients/$"))
 
     client_link = page.get_by_role("link", name="Energie Nord")
     expect(client_link).to_be_visible()

@@ -38,7 +38,9 @@ NAMED_TEXT_COLUMNS = {
     "high_label",
 }
 #: Routes whose answers carry no text to search (files) or that need a form's data.
-SKIPPED_ENDPOINTS = {"bootstrap.static", "static"}
+#: Not walked: static files, and the public survey form, which shows anyone with the link what the
+#: respondents' page shows them (no role sees more or less; tests/surveys/test_respond_pages.py).
+SKIPPED_ENDPOINTS = {"bootstrap.static", "static", "api_public_surveys.PublicFormResource"}
 
 
 def _free_text_columns() -> Iterator[tuple[sa.Table, sa.Column]]:
