@@ -1,4 +1,7 @@
-"""Audits: scenarios, personas, scorecards, waves and the schedule of test inquiries."""
+"""Audits: the measurement methods that look at service contacts, one sub-package each
+(``mystery``; more with their issues), and the machinery they share (``scorecards``,
+``evaluations``). Every page is on one blueprint, so endpoint names stay ``audits.*``; each
+sub-package brings its own ``templates/`` folder."""
 
 from __future__ import annotations
 
@@ -7,31 +10,44 @@ from flask import Blueprint, Flask
 from qcrm.demo import register_demo_step
 from qcrm.scheduler import register_job
 
-bp = Blueprint("audits", __name__, url_prefix="/audits", template_folder="templates")
+bp = Blueprint("audits", __name__, url_prefix="/audits")
+
+#: The sub-packages whose ``templates/`` folders the app searches (template names unchanged).
+SUB_PACKAGES = ("scorecards", "evaluations", "mystery")
 
 
 def init_app(app: Flask) -> None:
     """Register the pages and the API resources of the audits package."""
     # The view modules register their routes on ``bp`` when imported.
-    from audits import (
+    from audits import demo
+    from audits.evaluations import models as _evaluation_tables  # noqa: F401  (the schema's)
+    from audits.evaluations import views as _evaluation_views  # noqa: F401
+    from audits.mystery import (
         access,  # noqa: F401  (scopes wave_id and inquiry_id URL parameters)
-        contact_api,
-        contact_views,  # noqa: F401
-        demo,
         dispatch,
-        models,  # noqa: F401  (the tables belong to the schema even before a view uses them)
-        persona_api,
-        persona_views,  # noqa: F401
         replies,
-        scenario_api,
-        scenario_views,  # noqa: F401
-        scorecard_api,
-        scorecard_views,  # noqa: F401
-        wave_api,
-        wave_views,  # noqa: F401
     )
+    from audits.mystery import models as _mystery_tables  # noqa: F401
+    from audits.mystery.api import contacts as contact_api
+    from audits.mystery.api import personas as persona_api
+    from audits.mystery.api import scenarios as scenario_api
+    from audits.mystery.api import waves as wave_api
+    from audits.mystery.views import (  # noqa: F401
+        assignments,
+        contacts,
+        personas,
+        scenarios,
+        waves,
+    )
+    from audits.scorecards import api as scorecard_api
+    from audits.scorecards import models as _scorecard_tables  # noqa: F401
+    from audits.scorecards import views  # noqa: F401
 
     app.register_blueprint(bp)
+    for package in SUB_PACKAGES:
+        app.register_blueprint(
+            Blueprint(f"audits_{package}", f"audits.{package}", template_folder="templates")
+        )
     register_demo_step(app, demo.load_audit_demo)
     every = app.config["SCHEDULER_INTERVAL_SECONDS"]
     register_job(app, "waves", lambda now, worker: dispatch.start_and_close_waves(now), every)

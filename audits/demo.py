@@ -8,21 +8,20 @@ import random
 
 from sqlalchemy import select
 
-from audits import contact_logs, waves
-from audits.models import (
+from audits.mystery import contact_logs, waves
+from audits.mystery.models import (
     Inquiry,
     InquiryAttempt,
     InquiryStatus,
-    ItemType,
     Persona,
     Scenario,
-    Scorecard,
     Wave,
     WaveStatus,
 )
-from audits.scoring import Answer
-from audits.standard_scorecard import load_standard_scorecard
-from audits.starter_scenarios import load_starter_scenarios
+from audits.mystery.starter_scenarios import load_starter_scenarios
+from audits.scorecards.models import ItemType, Scorecard
+from audits.scorecards.scoring import Answer
+from audits.scorecards.standard import load_standard_scorecard
 from qcrm.db import utcnow
 from qcrm.demo import DemoContext
 from qcrm.extensions import db

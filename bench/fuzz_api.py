@@ -41,16 +41,8 @@ PROBLEM_SAMPLES = 12
 
 def _demo_ids() -> dict[str, int]:
     """The smallest id of each demo table, by the URL parameter names that refer to it."""
-    from audits.models import (
-        Evidence,
-        Inquiry,
-        Persona,
-        Scenario,
-        Scorecard,
-        ScorecardItem,
-        ScorecardVersion,
-        Wave,
-    )
+    from audits.mystery.models import Evidence, Inquiry, Persona, Scenario, Wave
+    from audits.scorecards.models import Scorecard, ScorecardItem, ScorecardVersion
     from qcrm.models import Channel, Client
     from reports.models import Report, ReportSubscription
     from surveys.models import Question, Survey

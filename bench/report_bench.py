@@ -28,24 +28,21 @@ import time
 from flask_migrate import upgrade
 from sqlalchemy import insert
 
-from audits.models import (
+from audits.evaluations.models import Evaluation, EvaluationAnswer, EvaluationKind
+from audits.mystery.models import (
     ContactLog,
-    Evaluation,
-    EvaluationAnswer,
-    EvaluationKind,
     HourBand,
     Inquiry,
     InquiryReply,
     InquiryStatus,
-    ItemType,
     ReviewStatus,
     Scenario,
     ScenarioCategory,
-    ScorecardItem,
     Wave,
     WaveStatus,
 )
-from audits.standard_scorecard import load_standard_scorecard
+from audits.scorecards.models import ItemType, ScorecardItem
+from audits.scorecards.standard import load_standard_scorecard
 from qcrm import create_app
 from qcrm.extensions import db
 from qcrm.models import Channel, ChannelType, Client, Role, User

@@ -16,17 +16,9 @@ import time
 
 from flask_migrate import upgrade
 
-from audits import waves
-from audits.models import (
-    Difficulty,
-    Persona,
-    Scenario,
-    ScenarioCategory,
-    Scorecard,
-    ScorecardVersion,
-    Wave,
-    WaveStatus,
-)
+from audits.mystery import waves
+from audits.mystery.models import Difficulty, Persona, Scenario, ScenarioCategory, Wave, WaveStatus
+from audits.scorecards.models import Scorecard, ScorecardVersion
 from qcrm import create_app
 from qcrm.extensions import db
 from qcrm.models import Channel, ChannelType, Client, Role, User

@@ -43,6 +43,12 @@ def label_choices(labels: dict) -> list[SelectChoice]:
     return [SelectChoice(getattr(key, "value", key), label) for key, label in labels.items()]
 
 
+def expected_version(value: str | None) -> int | None:
+    """The version a form was filled in against (its hidden ``version`` field), for the
+    optimistic lock; None when the form carries none."""
+    return int(value) if value and value.isdigit() else None
+
+
 def put_errors_on_form(form: FlaskForm, error: ServiceError) -> None:
     """Show a service's field errors on the matching form fields (or on the form as a whole)."""
     aliases = getattr(form, "error_field_aliases", {})

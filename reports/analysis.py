@@ -82,26 +82,26 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, literal, null, or_, select
 
-from audits.business_time import parse_business_hours
-from audits.models import (
+from audits.evaluations.models import Evaluation, EvaluationAnswer, EvaluationKind
+from audits.mystery.models import (
     ContactLog,
-    Evaluation,
-    EvaluationAnswer,
-    EvaluationKind,
     HourBand,
     Inquiry,
     InquiryReply,
     InquiryStatus,
+    ReviewStatus,
+    Scenario,
+    Wave,
+    WaveStatus,
+)
+from audits.scorecards.models import (
     ItemType,
     KnockoutScope,
     MethodDimension,
     QualityDimension,
-    ReviewStatus,
-    Scenario,
     ScorecardItem,
-    Wave,
-    WaveStatus,
 )
+from qcrm.business_time import parse_business_hours
 from qcrm.extensions import db
 from qcrm.models import Channel
 from qcrm.statistics import (

@@ -21,9 +21,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from audits.models import HourBand, MethodDimension, QualityDimension
-from audits.scorecard_labels import METHOD_DIMENSION_LABELS, QUALITY_DIMENSION_LABELS
-from audits.wave_forms import HOUR_BAND_LABELS
+from audits.mystery.forms.waves import HOUR_BAND_LABELS
+from audits.mystery.models import HourBand
+from audits.scorecards.labels import METHOD_DIMENSION_LABELS, QUALITY_DIMENSION_LABELS
+from audits.scorecards.models import MethodDimension, QualityDimension
 from qcrm.clients import WEEKDAY_LABELS, WEEKDAYS
 from qcrm.statistics import DETRACTOR_MAX, PROMOTER_MIN, Interval, Verdict, differs, verdict_of
 from reports import charts

@@ -38,7 +38,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
-from audits.models import Wave, WaveStatus
+from audits.mystery.models import Wave, WaveStatus
 from qcrm.accounts import external_url
 from qcrm.db import utcnow
 from qcrm.errors import ServiceError

@@ -30,9 +30,10 @@ from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from audits.models import HourBand, QualityDimension, Wave
-from audits.scorecard_labels import QUALITY_DIMENSION_LABELS
-from audits.wave_forms import HOUR_BAND_LABELS
+from audits.mystery.forms.waves import HOUR_BAND_LABELS
+from audits.mystery.models import HourBand, Wave
+from audits.scorecards.labels import QUALITY_DIMENSION_LABELS
+from audits.scorecards.models import QualityDimension
 from qcrm.clients import WEEKDAY_LABELS
 from qcrm.extensions import db
 from qcrm.models import Channel

@@ -63,7 +63,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from audits.models import MethodDimension, QualityDimension, Wave
+from audits.mystery.models import Wave
+from audits.scorecards.models import MethodDimension, QualityDimension
 from qcrm.extensions import db
 from qcrm.models import Channel
 from qcrm.statistics import (

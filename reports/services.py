@@ -14,7 +14,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from audits.models import Wave, WaveStatus
+from audits.mystery.models import Wave, WaveStatus
 from qcrm.db import utcnow
 from qcrm.errors import ServiceError
 from qcrm.extensions import db

@@ -17,8 +17,8 @@ import enum
 from collections.abc import Mapping
 from typing import Any
 
-from audits.models import Wave
-from audits.waves import previous_comparable_wave
+from audits.mystery.models import Wave
+from audits.mystery.waves import previous_comparable_wave
 from qcrm.extensions import db
 from qcrm.statistics import Figure, Interval
 from reports.analysis import ReportScope, compare_waves, mystery_figures

@@ -44,17 +44,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
-from audits.business_time import parse_business_hours
-from audits.models import (
-    HOUR_BAND_HOURS,
-    HourBand,
-    Inquiry,
-    QualityDimension,
-    Wave,
-    wave_channels,
-)
-from audits.scorecard_labels import QUALITY_DIMENSION_LABELS
-from audits.wave_forms import HOUR_BAND_LABELS
+from audits.mystery.forms.waves import HOUR_BAND_LABELS
+from audits.mystery.models import HOUR_BAND_HOURS, HourBand, Inquiry, Wave, wave_channels
+from audits.scorecards.labels import QUALITY_DIMENSION_LABELS
+from audits.scorecards.models import QualityDimension
+from qcrm.business_time import parse_business_hours
 from qcrm.clients import WEEKDAY_LABELS
 from qcrm.extensions import db
 from qcrm.models import Channel, ChannelType

@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 from wtforms.fields import SelectChoice
 
-from audits.access import get_wave_or_404
-from audits.models import Wave
+from audits.mystery.access import get_wave_or_404
+from audits.mystery.models import Wave
 from qcrm.clients import CHANNEL_TYPE_LABELS
 from qcrm.db import utcnow
 from qcrm.errors import ServiceError

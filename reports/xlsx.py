@@ -18,14 +18,15 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from audits.models import HourBand, ItemType, KnockoutScope, MethodDimension, QualityDimension
-from audits.scorecard_labels import (
+from audits.mystery.forms.waves import HOUR_BAND_LABELS
+from audits.mystery.models import HourBand
+from audits.scorecards.labels import (
     ITEM_TYPE_LABELS,
     KNOCKOUT_SCOPE_LABELS,
     METHOD_DIMENSION_LABELS,
     QUALITY_DIMENSION_LABELS,
 )
-from audits.wave_forms import HOUR_BAND_LABELS
+from audits.scorecards.models import ItemType, KnockoutScope, MethodDimension, QualityDimension
 from qcrm.clients import WEEKDAY_LABELS
 from qcrm.spreadsheets import Cell, workbook_bytes
 from qcrm.statistics import Interval, differs, verdict_of

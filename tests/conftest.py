@@ -22,21 +22,23 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
-from audits.evidence import evidence_path
-from audits.models import (
+from audits.mystery.evidence import evidence_path
+from audits.mystery.models import (
     Evidence,
     HourBand,
     Inquiry,
-    ItemType,
-    MethodDimension,
     Persona,
-    QualityDimension,
     Scenario,
     ScenarioCategory,
+    Wave,
+)
+from audits.scorecards.models import (
+    ItemType,
+    MethodDimension,
+    QualityDimension,
     Scorecard,
     ScorecardItem,
     ScorecardVersion,
-    Wave,
 )
 from qcrm import create_app
 from qcrm.extensions import db, limiter

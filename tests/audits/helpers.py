@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from audits.models import (
+from audits.mystery.models import Inquiry, InquiryAttempt, InquiryStatus, Wave, WaveStatus
+from audits.scorecards.models import (
     DerivedMeasure,
-    Inquiry,
-    InquiryAttempt,
-    InquiryStatus,
     ItemType,
     MethodDimension,
     QualityDimension,
     ScorecardItem,
-    Wave,
-    WaveStatus,
 )
 from qcrm.extensions import db
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from audits.agreement import (
+from audits.evaluations.agreement import (
     LEVELS,
     coincidence_matrix,
     item_alphas,

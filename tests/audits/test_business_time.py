@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audits.business_time import (
+from qcrm.business_time import (
     WEEKDAY_CODES,
     add_business_time,
     business_delta,

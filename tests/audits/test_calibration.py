@@ -7,18 +7,11 @@ import datetime as dt
 import pytest
 import time_machine
 
-from audits import contact_logs
-from audits.calibration import calibration_report
-from audits.models import (
-    Evaluation,
-    EvaluationKind,
-    Inquiry,
-    InquiryAttempt,
-    InquiryStatus,
-    Wave,
-    WaveStatus,
-)
-from audits.scoring import Answer
+from audits.evaluations.calibration import calibration_report
+from audits.evaluations.models import Evaluation, EvaluationKind
+from audits.mystery import contact_logs
+from audits.mystery.models import Inquiry, InquiryAttempt, InquiryStatus, Wave, WaveStatus
+from audits.scorecards.scoring import Answer
 from qcrm.extensions import db
 from qcrm.models import User
 from tests.conftest import login

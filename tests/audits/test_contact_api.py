@@ -9,7 +9,7 @@ import io
 import pytest
 import time_machine
 
-from audits.models import (
+from audits.scorecards.models import (
     Comparison,
     ItemType,
     MethodDimension,

@@ -7,22 +7,24 @@ import datetime as dt
 import pytest
 import time_machine
 
-from audits import contact_logs as service
-from audits.models import (
+from audits.mystery import contact_logs as service
+from audits.mystery.models import (
     AttemptState,
     ContactabilityFailure,
     Inquiry,
     InquiryAttempt,
     InquiryStatus,
+    ReviewStatus,
+    Wave,
+)
+from audits.scorecards.models import (
     ItemType,
     KnockoutScope,
     MethodDimension,
     QualityDimension,
-    ReviewStatus,
     ScorecardItem,
-    Wave,
 )
-from audits.scoring import Answer
+from audits.scorecards.scoring import Answer
 from qcrm.errors import ServiceError
 from qcrm.extensions import db
 from qcrm.models import User

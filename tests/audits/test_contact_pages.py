@@ -11,12 +11,8 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
-from audits.models import (
-    ContactLog,
-    Evaluation,
-    Evidence,
-    Inquiry,
-)
+from audits.evaluations.models import Evaluation
+from audits.mystery.models import ContactLog, Evidence, Inquiry
 from qcrm.extensions import db
 from qcrm.models import ChannelType
 from tests.audits.helpers import answered_item, make_inquiry_a_due

@@ -6,8 +6,9 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from audits.demo import DEMO_PREVIOUS_WAVE, DEMO_WAVE
-from audits.models import ContactLog, Evaluation, Inquiry, ReviewStatus, Wave, WaveStatus
-from audits.waves import previous_comparable_wave
+from audits.evaluations.models import Evaluation
+from audits.mystery.models import ContactLog, Inquiry, ReviewStatus, Wave, WaveStatus
+from audits.mystery.waves import previous_comparable_wave
 from qcrm.demo import load_demo
 from qcrm.extensions import db
 

@@ -8,8 +8,15 @@ import sqlalchemy as sa
 import time_machine
 from sqlalchemy import select
 
-from audits import contact_logs, dispatch
-from audits.models import AttemptState, Inquiry, InquiryAttempt, InquiryStatus, Wave, WaveStatus
+from audits.mystery import contact_logs, dispatch
+from audits.mystery.models import (
+    AttemptState,
+    Inquiry,
+    InquiryAttempt,
+    InquiryStatus,
+    Wave,
+    WaveStatus,
+)
 from qcrm import scheduler
 from qcrm.db import utcnow
 from qcrm.extensions import db

@@ -14,9 +14,9 @@ from flask import Flask
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
-from audits import evidence as service
-from audits.contact_logs import contact_log
-from audits.models import AuditTrailEntry, ContactLog, Evidence, Inquiry, ReviewStatus
+from audits.mystery import evidence as service
+from audits.mystery.contact_logs import contact_log
+from audits.mystery.models import AuditTrailEntry, ContactLog, Evidence, Inquiry, ReviewStatus
 from qcrm.errors import ServiceError
 from qcrm.extensions import db
 from qcrm.models import User

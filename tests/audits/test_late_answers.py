@@ -8,16 +8,11 @@ import datetime as dt
 import pytest
 import time_machine
 
-from audits import contact_logs as service
-from audits import dispatch
-from audits.models import (
-    Inquiry,
-    InquiryReply,
-    InquiryStatus,
-    Wave,
-)
-from audits.replies import record_reply
-from audits.scoring import Answer
+from audits.mystery import contact_logs as service
+from audits.mystery import dispatch
+from audits.mystery.models import Inquiry, InquiryReply, InquiryStatus, Wave
+from audits.mystery.replies import record_reply
+from audits.scorecards.scoring import Answer
 from qcrm.extensions import db
 from qcrm.models import User
 from tests.audits.helpers import answered_item, make_inquiry_a_due

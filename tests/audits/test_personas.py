@@ -8,8 +8,8 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from audits.models import Persona, tester_excluded_clients
-from audits.personas import (
+from audits.mystery.models import Persona, tester_excluded_clients
+from audits.mystery.personas import (
     PersonaData,
     create_persona,
     excluded_client_ids,

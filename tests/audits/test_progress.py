@@ -7,7 +7,7 @@ import statistics
 
 import pytest
 
-from audits.models import (
+from audits.mystery.models import (
     AttemptState,
     ContactLog,
     HourBand,
@@ -20,7 +20,7 @@ from audits.models import (
     Wave,
     WaveStatus,
 )
-from audits.progress import CoverageCell, wave_progress
+from audits.mystery.progress import CoverageCell, wave_progress
 from qcrm.extensions import db
 from qcrm.models import Channel, ChannelType, User
 from tests.conftest import count_queries, login

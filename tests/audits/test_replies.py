@@ -14,8 +14,15 @@ from imap_tools.errors import MailboxLoginError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from audits.models import AttemptState, Inquiry, InquiryAttempt, InquiryReply, InquiryStatus, Wave
-from audits.replies import (
+from audits.mystery.models import (
+    AttemptState,
+    Inquiry,
+    InquiryAttempt,
+    InquiryReply,
+    InquiryStatus,
+    Wave,
+)
+from audits.mystery.replies import (
     IncomingMail,
     acknowledgement_reasons,
     fetch_replies,
@@ -351,7 +358,7 @@ def test_unrelated_mail_is_not_stored_but_logged_and_flagged_seen(
     app, world, audit_mailbox, caplog
 ):
     send(app, world.inquiry_a.id)
-    caplog.set_level(logging.INFO, logger="audits.replies")
+    caplog.set_level(logging.INFO, logger="audits.mystery.replies")
     newsletter = build_mail(
         subject="Unser Newsletter im März", sender="news@shop.example", message_id="<n@shop>"
     )
@@ -496,7 +503,7 @@ def test_subject_matching_prefers_the_persona_the_reply_went_to(app, world):
         assert matched.id == world.inquiry_other.id
         db.session.rollback()
     with app.app_context():
-        from audits.models import Persona
+        from audits.mystery.models import Persona
 
         stranger = Persona(display_name="Max", email="max@mail.example")
         other = db.session.get_one(Inquiry, world.inquiry_other.id)

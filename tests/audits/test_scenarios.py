@@ -8,9 +8,9 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from audits.models import Difficulty, Scenario, ScenarioCategory
-from audits.scenarios import ScenarioData, create_scenario
-from audits.starter_scenarios import STARTER_SCENARIOS, load_starter_scenarios
+from audits.mystery.models import Difficulty, Scenario, ScenarioCategory
+from audits.mystery.scenarios import ScenarioData, create_scenario
+from audits.mystery.starter_scenarios import STARTER_SCENARIOS, load_starter_scenarios
 from qcrm.errors import ServiceError
 from qcrm.extensions import db
 from qcrm.models import ChannelType

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audits.models import HourBand
-from audits.schedule import (
+from audits.mystery.models import HourBand
+from audits.mystery.schedule import (
     PlanChannel,
     PlanPersona,
     PlanProblem,

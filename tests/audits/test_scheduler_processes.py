@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 from flask_migrate import upgrade
 
-from audits.models import (
+from audits.mystery.models import (
     AttemptState,
     HourBand,
     Inquiry,
@@ -28,11 +28,10 @@ from audits.models import (
     Persona,
     Scenario,
     ScenarioCategory,
-    Scorecard,
-    ScorecardVersion,
     Wave,
     WaveStatus,
 )
+from audits.scorecards.models import Scorecard, ScorecardVersion
 from qcrm import create_app
 from qcrm.extensions import db
 from qcrm.models import Channel, ChannelType, Client, Role, User

@@ -8,8 +8,8 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from audits import scorecards as service
-from audits.models import (
+from audits.scorecards import versions as service
+from audits.scorecards.models import (
     Comparison,
     DerivedMeasure,
     ItemType,
@@ -20,7 +20,7 @@ from audits.models import (
     ScorecardItem,
     ScorecardVersion,
 )
-from audits.standard_scorecard import STANDARD_ITEMS, STANDARD_NAMES, load_standard_scorecard
+from audits.scorecards.standard import STANDARD_ITEMS, STANDARD_NAMES, load_standard_scorecard
 from qcrm.db import utcnow
 from qcrm.errors import ServiceError
 from qcrm.extensions import db

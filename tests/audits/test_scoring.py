@@ -12,8 +12,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from audits import scoring
-from audits.models import (
+from audits.scorecards import scoring
+from audits.scorecards.models import (
     Comparison,
     ItemType,
     KnockoutScope,
@@ -21,7 +21,7 @@ from audits.models import (
     QualityDimension,
     ScorecardItem,
 )
-from audits.scoring import Answer, ItemRule, Scores, compute_scores, validate_answers
+from audits.scorecards.scoring import Answer, ItemRule, Scores, compute_scores, validate_answers
 
 T, C, H = MethodDimension.TRANSACTION, MethodDimension.COMMUNICATION, MethodDimension.HANDLING
 YES_NO, SCALE, NUMBER, DURATION = (

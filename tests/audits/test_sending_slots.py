@@ -7,8 +7,8 @@ import datetime as dt
 
 import time_machine
 
-from audits import contact_logs, dispatch
-from audits.models import HourBand, Inquiry
+from audits.mystery import contact_logs, dispatch
+from audits.mystery.models import HourBand, Inquiry
 from qcrm.db import utcnow
 from qcrm.extensions import db
 from tests.audits.helpers import run_wave

@@ -13,7 +13,7 @@ import time_machine
 from imap_tools import MailBoxUnencrypted
 from sqlalchemy import select
 
-from audits.models import Inquiry, InquiryAttempt, InquiryStatus, Scenario, ScenarioCategory
+from audits.mystery.models import Inquiry, InquiryAttempt, InquiryStatus, Scenario, ScenarioCategory
 from qcrm import scheduler
 from qcrm.extensions import db
 from qcrm.models import Channel, ChannelType

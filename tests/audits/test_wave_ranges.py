@@ -9,8 +9,8 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
-from audits import contact_logs, dispatch
-from audits.models import Inquiry, InquiryAttempt, InquiryStatus, Wave, WaveStatus
+from audits.mystery import contact_logs, dispatch
+from audits.mystery.models import Inquiry, InquiryAttempt, InquiryStatus, Wave, WaveStatus
 from qcrm import scheduler
 from qcrm.extensions import db
 from tests.audits.test_waves import _api_wave, wave_form
@@ -89,7 +89,7 @@ def test_api_patch_refuses_an_overflowing_second_attempt(client, world):
 
 
 def test_the_service_refuses_a_year_and_more(app, world):
-    from audits import waves as service
+    from audits.mystery import waves as service
     from qcrm.errors import ServiceError
     from qcrm.models import User
 

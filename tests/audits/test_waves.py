@@ -6,8 +6,9 @@ import datetime as dt
 
 import pytest
 
-from audits import waves as service
-from audits.models import Inquiry, InquiryStatus, ScorecardVersion, Wave, WaveStatus
+from audits.mystery import waves as service
+from audits.mystery.models import Inquiry, InquiryStatus, Wave, WaveStatus
+from audits.scorecards.models import ScorecardVersion
 from qcrm.extensions import db
 from qcrm.models import Role, User
 from tests.conftest import bearer, login

@@ -10,9 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
-from audits.models import (
-    Evaluation,
-)
+from audits.evaluations.models import Evaluation
 from qcrm.extensions import db
 from tests.audits.helpers import answered_item, make_inquiry_a_due
 from tests.browser.conftest import Login

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
-from audits.models import ContactLog, InquiryReply, ReviewStatus
+from audits.mystery.models import ContactLog, InquiryReply, ReviewStatus
 from qcrm.extensions import db
 from qcrm.models import Role
 from qcrm.visibility import FIELD_ROLES, may_see

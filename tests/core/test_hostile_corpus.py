@@ -28,7 +28,7 @@ from flask_wtf import FlaskForm
 from markupsafe import escape
 from werkzeug.datastructures import MultiDict
 
-from audits.models import ContactLog, InquiryAttempt, ReviewStatus
+from audits.mystery.models import ContactLog, InquiryAttempt, ReviewStatus
 from qcrm import create_app
 from qcrm.extensions import db, limiter
 from qcrm.models import LoginAttempt, LoginResult

@@ -47,27 +47,29 @@ from dataclasses import dataclass
 
 import time_machine
 
-from audits import contact_logs, dispatch
-from audits.models import (
+from audits.mystery import contact_logs, dispatch
+from audits.mystery.models import (
     ContactabilityFailure,
-    DerivedMeasure,
     HourBand,
     Inquiry,
     InquiryAttempt,
     InquiryStatus,
-    ItemType,
-    MethodDimension,
-    QualityDimension,
     Scenario,
     ScenarioCategory,
-    Scorecard,
-    ScorecardItem,
-    ScorecardVersion,
     Wave,
     WaveStatus,
 )
-from audits.replies import record_reply
-from audits.scoring import Answer
+from audits.mystery.replies import record_reply
+from audits.scorecards.models import (
+    DerivedMeasure,
+    ItemType,
+    MethodDimension,
+    QualityDimension,
+    Scorecard,
+    ScorecardItem,
+    ScorecardVersion,
+)
+from audits.scorecards.scoring import Answer
 from qcrm.extensions import db
 from qcrm.models import Channel, ChannelType, Client, Role, User
 

@@ -54,31 +54,31 @@ import math
 
 import pytest
 
-from audits.models import (
-    Comparison,
+from audits.evaluations.models import Evaluation, EvaluationAnswer, EvaluationKind
+from audits.mystery.models import (
     ContactabilityFailure,
     ContactLog,
-    Evaluation,
-    EvaluationAnswer,
-    EvaluationKind,
     HourBand,
     Inquiry,
     InquiryReply,
     InquiryStatus,
+    ReviewStatus,
+    Scenario,
+    ScenarioCategory,
+    Wave,
+    WaveStatus,
+)
+from audits.mystery.waves import previous_comparable_wave
+from audits.scorecards.models import (
+    Comparison,
     ItemType,
     KnockoutScope,
     MethodDimension,
     QualityDimension,
-    ReviewStatus,
-    Scenario,
-    ScenarioCategory,
     Scorecard,
     ScorecardItem,
     ScorecardVersion,
-    Wave,
-    WaveStatus,
 )
-from audits.waves import previous_comparable_wave
 from qcrm.extensions import db
 from qcrm.models import Channel, ChannelType, User
 from reports.analysis import (

@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 
-from audits.models import Wave, WaveStatus
+from audits.mystery.models import Wave, WaveStatus
 from qcrm.errors import ServiceError
 from qcrm.extensions import db
 from qcrm.models import User

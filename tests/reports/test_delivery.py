@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from audits.models import Wave, WaveStatus
+from audits.mystery.models import Wave, WaveStatus
 from qcrm.extensions import db
 from qcrm.models import User
 from qcrm.scheduler import JOBS_KEY, run_job

@@ -14,7 +14,8 @@ import openpyxl
 import pdfplumber
 import pytest
 
-from audits.models import HourBand, Inquiry, InquiryReply, InquiryStatus, QualityDimension
+from audits.mystery.models import HourBand, Inquiry, InquiryReply, InquiryStatus
+from audits.scorecards.models import QualityDimension
 from qcrm import accounts
 from qcrm.extensions import db
 from qcrm.models import User

@@ -11,16 +11,8 @@ import datetime as dt
 
 import pytest
 
-from audits.models import (
-    HourBand,
-    InquiryStatus,
-    ItemType,
-    MethodDimension,
-    QualityDimension,
-    Scenario,
-    ScorecardItem,
-    Wave,
-)
+from audits.mystery.models import HourBand, InquiryStatus, Scenario, Wave
+from audits.scorecards.models import ItemType, MethodDimension, QualityDimension, ScorecardItem
 from qcrm.extensions import db
 from qcrm.models import Channel, ChannelType
 from qcrm.statistics import ClusterSums, Figure, wilson_interval

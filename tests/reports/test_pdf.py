@@ -17,7 +17,7 @@ import pdfplumber
 import pytest
 from flask_babel import force_locale
 
-from audits.models import Wave
+from audits.mystery.models import Wave
 from qcrm.extensions import db
 from qcrm.models import User
 from reports import services

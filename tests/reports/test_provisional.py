@@ -9,7 +9,7 @@ import io
 import pdfplumber
 import pytest
 
-from audits.models import Wave, WaveStatus
+from audits.mystery.models import Wave, WaveStatus
 from qcrm.extensions import db
 from qcrm.models import User
 from reports import services

@@ -13,7 +13,7 @@ from flask_babel import force_locale
 from sqlalchemy import select
 
 from audits.demo import DEMO_WAVE
-from audits.models import Wave
+from audits.mystery.models import Wave
 from qcrm.accounts import create_api_token
 from qcrm.demo import load_demo
 from qcrm.extensions import db

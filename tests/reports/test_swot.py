@@ -9,7 +9,8 @@ import dataclasses
 import pytest
 from flask_babel import force_locale
 
-from audits.models import HourBand, QualityDimension
+from audits.mystery.models import HourBand
+from audits.scorecards.models import QualityDimension
 from qcrm.models import ChannelType
 from qcrm.statistics import Figure, Interval, Verdict, newcombe_difference, wilson_interval
 from qcrm.verdicts import verdict_label

@@ -1,0 +1,1 @@
+"""The API resources of mystery contacts: scenarios, personas, waves and inquiries, contacts."""

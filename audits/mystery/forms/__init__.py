@@ -1,0 +1,1 @@
+"""The forms of the mystery-contact pages: scenarios, personas, waves, contacts."""

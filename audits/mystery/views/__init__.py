@@ -1,0 +1,1 @@
+"""The mystery-contact pages: scenarios, personas, waves, contacts."""
