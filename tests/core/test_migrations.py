@@ -11,9 +11,10 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 
-from audits.models import Wave
+from audits.mystery.models import Wave
 from qcrm import create_app
 from qcrm.extensions import db
 from surveys.models import Survey
@@ -27,6 +28,17 @@ def test_models_and_migrations_do_not_drift(app):
         )
         differences = compare_metadata(context, db.metadata)
     assert differences == [], "run `flask db migrate` and review the new migration"
+
+
+def test_migration_files_sort_in_the_order_of_their_chain():
+    """A newcomer reading migrations/versions/ by name reads them in the order they run."""
+    folder = Path(__file__).parents[2] / "migrations"
+    scripts = ScriptDirectory(str(folder))
+    chain = [script.path for script in scripts.walk_revisions()][::-1]
+    names = [Path(path).name for path in chain]
+    assert names == sorted(names)
+    # and new files are named by date and time of day, so that they keep sorting so
+    assert "%%(hour).2d%%(minute).2d_%%(rev)s" in (folder / "alembic.ini").read_text()
 
 
 def _empty_database(database_url: str, tmp_path) -> tuple[str, callable]:
