@@ -87,7 +87,7 @@ def load_audit_demo(context: DemoContext) -> None:
                 Persona(display_name=name, email=email, phone=phone, social_handles=handles)
             )
     db.session.commit()
-    today = dt.date.today()
+    today = utcnow().date()
     if db.session.scalar(select(Wave.id).where(Wave.name == DEMO_PREVIOUS_WAVE)) is None:
         _demo_wave(context, testers, DEMO_PREVIOUS_WAVE, today - dt.timedelta(days=45), closed=True)
     if db.session.scalar(select(Wave.id).where(Wave.name == DEMO_WAVE)) is None:

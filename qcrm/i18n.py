@@ -6,7 +6,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, g, has_request_context, request, session
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_locale
 from flask_login import current_user
 
 from qcrm.extensions import babel
@@ -42,6 +42,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["decimal"] = lambda value, digits=1: (
         "–" if value is None else format_decimal(value, format="0." + "0" * digits)
     )
+    app.jinja_env.filters["percent"] = lambda share: "–" if share is None else format_percent(share)
 
 
 def datetime_in(value: dt.datetime | None, time_zone: str, fmt: str = "EEE d.M. HH:mm") -> str:

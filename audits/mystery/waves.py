@@ -321,7 +321,7 @@ def _apply(wave: Wave, data: WaveData, acting: User, today: dt.date) -> None:
 def create_wave(data: WaveData, acting: User, today: dt.date | None = None) -> Wave:
     wave = Wave(seed=secrets.randbelow(2**31), status=WaveStatus.DRAFT)
     with db.session.no_autoflush:
-        _apply(wave, data, acting, today or dt.date.today())
+        _apply(wave, data, acting, today or utcnow().date())
     db.session.add(wave)
     db.session.commit()
     return wave
@@ -332,7 +332,7 @@ def update_wave(wave: Wave, data: WaveData, acting: User, today: dt.date | None 
     if wave.status not in EDITABLE:
         raise ServiceError.on("status", _("Only a draft wave can be changed."))
     with db.session.no_autoflush:
-        _apply(wave, data, acting, today or dt.date.today())
+        _apply(wave, data, acting, today or utcnow().date())
     db.session.execute(delete(Inquiry).where(Inquiry.wave_id == wave.id))
     db.session.commit()
     return wave
@@ -358,7 +358,7 @@ def generate_schedule(
     Allowed until the wave starts; a confirmed wave goes back to draft and must be confirmed
     again.
     """
-    today = today or dt.date.today()
+    today = today or utcnow().date()
     if wave.status is WaveStatus.SCHEDULED and wave.period_start > today:
         wave.status = WaveStatus.DRAFT
         wave.scheduled_at = None

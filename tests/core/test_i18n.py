@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask import render_template_string
+
 from qcrm.extensions import db
 from qcrm.models import User
 from tests.conftest import login
@@ -55,3 +57,11 @@ def test_profile_language_preference_overrides_the_browser(app, client, world):
 def test_invalid_language_is_refused(client, world):
     login(client, world.tester)
     assert client.post("/profile/language", data={"language": "xx"}).status_code == 400
+
+
+def test_numbers_and_shares_in_templates_follow_the_language(app):
+    template = "{{ 2.25|decimal(1) }} | {{ 0.255|percent }} | {{ none|percent }}"
+    with app.test_request_context(headers={"Accept-Language": "de"}):
+        assert render_template_string(template) == "2,2 | 26\xa0% | –"
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert render_template_string(template) == "2.2 | 26% | –"

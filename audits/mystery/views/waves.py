@@ -41,6 +41,7 @@ from audits.mystery.schedule import WEEKDAY_CODES
 from audits.scorecards.versions import usable_versions
 from qcrm import scheduler
 from qcrm.clients import CHANNEL_TYPE_LABELS, WEEKDAY_SHORT_LABELS
+from qcrm.db import utcnow
 from qcrm.errors import ServiceError
 from qcrm.extensions import db
 from qcrm.forms import ConfirmForm, put_errors_on_form
@@ -133,7 +134,7 @@ def _form_for(wave) -> WaveForm:
     if request.method != "GET" or wave is None:
         form = WaveForm()
         if request.method == "GET":
-            today = dt.date.today()
+            today = utcnow().date()
             form.period_start.data = today + dt.timedelta(days=7)
             form.period_end.data = today + dt.timedelta(days=20)
         return form
