@@ -18,7 +18,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException):
         if is_api_request():
-            from qcrm.api import http_error_problem
+            from qcrm.api.problems import http_error_problem
 
             return http_error_problem(error)
         code = error.code or 500
@@ -39,7 +39,7 @@ def init_app(app: Flask) -> None:
     def handle_service_error(error: ServiceError):
         """API resources let ServiceError through; pages must catch it and show it on the form."""
         if is_api_request():
-            from qcrm.api import service_error_problem
+            from qcrm.api.problems import service_error_problem
 
             return service_error_problem(error)
         raise error

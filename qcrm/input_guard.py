@@ -19,7 +19,7 @@ from werkzeug.routing import IntegerConverter
 from wtforms import Field, Form
 from wtforms.validators import ValidationError
 
-from qcrm.api import problem_response
+from qcrm.api.problems import problem_response
 from qcrm.permissions import is_api_request
 from qcrm.validation import MAX_ID, MAX_PAGE
 

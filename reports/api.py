@@ -14,7 +14,9 @@ from flask.views import MethodView
 from flask_babel import force_locale, get_locale
 from marshmallow import Schema, fields, validate
 
-from qcrm.api import MAX_PAGE_SIZE, PAGE_SIZE, ApiBlueprint, Id, _paginate
+from qcrm.api.base import ApiBlueprint
+from qcrm.api.pagination import MAX_PAGE_SIZE, PAGE_SIZE, paginate
+from qcrm.api.schemas import Id
 from qcrm.extensions import csrf
 from qcrm.permissions import acting_user, allow, scope_url_parameter
 from reports import delivery
@@ -135,7 +137,7 @@ class ReportsResource(MethodView):
     @blp.paginate(page_size=PAGE_SIZE, max_page_size=MAX_PAGE_SIZE)
     def get(self, pagination_parameters):
         """The reports the caller may read, newest first (paginated; executives: published)."""
-        return _paginate(visible_reports(acting_user()), pagination_parameters)
+        return paginate(visible_reports(acting_user()), pagination_parameters)
 
 
 @blp.route("/<int:report_id>")

@@ -6,7 +6,9 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from qcrm.api import MAX_PAGE_SIZE, PAGE_SIZE, ApiBlueprint, Id, _paginate
+from qcrm.api.base import ApiBlueprint
+from qcrm.api.pagination import MAX_PAGE_SIZE, PAGE_SIZE, paginate
+from qcrm.api.schemas import Id
 from qcrm.db import utcnow
 from qcrm.errors import ServiceError
 from qcrm.extensions import csrf
@@ -121,7 +123,7 @@ class SurveyInvitationsResource(MethodView):
         for name in ("delivery", "channel_id"):
             if name in args:
                 query = query.where(getattr(Invitation, name) == args[name])
-        items = _paginate(query.order_by(Invitation.id), pagination_parameters)
+        items = paginate(query.order_by(Invitation.id), pagination_parameters)
         return [
             {
                 **{name: getattr(invitation, name) for name in InvitationSchema().fields},

@@ -15,7 +15,9 @@ from flask.views import MethodView
 from flask_babel import gettext as _
 from marshmallow import Schema, fields, validate
 
-from qcrm.api import ApiBlueprint, Id, problem_response
+from qcrm.api.base import ApiBlueprint
+from qcrm.api.problems import problem_response
+from qcrm.api.schemas import Id
 from qcrm.db import utcnow
 from qcrm.errors import ServiceError
 from qcrm.extensions import csrf

@@ -12,7 +12,10 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from qcrm.api import MAX_PAGE_SIZE, PAGE_SIZE, ApiBlueprint, Id, _paginate, problem_response
+from qcrm.api.base import ApiBlueprint
+from qcrm.api.pagination import MAX_PAGE_SIZE, PAGE_SIZE, paginate
+from qcrm.api.problems import problem_response
+from qcrm.api.schemas import Id
 from qcrm.extensions import csrf
 from qcrm.permissions import acting_user, allow
 from qcrm.statistics import Figure
@@ -390,7 +393,7 @@ class SurveyResponsesResource(MethodView):
         disclosure = disclosure_of(survey)
         return [
             _response_out(response, disclosure)
-            for response in _paginate(query, pagination_parameters)
+            for response in paginate(query, pagination_parameters)
         ]
 
 

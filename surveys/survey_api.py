@@ -9,7 +9,9 @@ from flask import abort
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from qcrm.api import MAX_PAGE_SIZE, PAGE_SIZE, ApiBlueprint, Id, MultiLineText, _paginate
+from qcrm.api.base import ApiBlueprint
+from qcrm.api.pagination import MAX_PAGE_SIZE, PAGE_SIZE, paginate
+from qcrm.api.schemas import Id, MultiLineText
 from qcrm.db import utcnow
 from qcrm.extensions import csrf, db
 from qcrm.permissions import acting_user, allow
@@ -154,7 +156,7 @@ class SurveysResource(MethodView):
         query = service.visible_surveys(acting_user(), include_archived=args["archived"])
         if args["client_id"] is not None:
             query = query.where(Survey.client_id == args["client_id"])
-        items = _paginate(query, pagination_parameters)
+        items = paginate(query, pagination_parameters)
         counts = service.response_counts(survey.id for survey in items)
         return [_survey_out(survey, counts.get(survey.id, 0)) for survey in items]
 

@@ -21,7 +21,9 @@ from audits.scorecards.models import (
     ScorecardItem,
     ScorecardVersion,
 )
-from qcrm.api import EDITORS, MAX_PAGE_SIZE, PAGE_SIZE, ApiBlueprint, MultiLineText, _paginate
+from qcrm.api.base import EDITORS, ApiBlueprint
+from qcrm.api.pagination import MAX_PAGE_SIZE, PAGE_SIZE, paginate
+from qcrm.api.schemas import MultiLineText
 from qcrm.extensions import csrf, db
 from qcrm.permissions import allow
 from qcrm.validation import MAX_ID
@@ -160,7 +162,7 @@ class ScorecardsResource(MethodView):
         query = service.scorecard_list(
             include_archived=args["archived"], search=args["q"]
         ).with_only_columns(Scorecard)
-        return _paginate(query, pagination_parameters)
+        return paginate(query, pagination_parameters)
 
     @allow(*EDITORS)
     @blp.arguments(ScorecardSchema)

@@ -16,7 +16,7 @@ from openapi_core import Config, OpenAPI
 from openapi_core.contrib.werkzeug import WerkzeugOpenAPIResponse
 from openapi_core.testing import MockRequest
 
-from qcrm.api import ApiBlueprint
+from qcrm.api.base import ApiBlueprint
 from qcrm.extensions import db
 from qcrm.models import Client
 from qcrm.validation import text_error, text_pattern

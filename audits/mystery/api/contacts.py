@@ -30,7 +30,8 @@ from audits.mystery.models import (
 )
 from audits.scorecards.models import ItemType
 from audits.scorecards.scoring import DUPLICATE_ANSWER, UNKNOWN_ITEM, Answer, field_name
-from qcrm.api import VERSION_RANGE, ApiBlueprint, Id, MultiLineText
+from qcrm.api.base import ApiBlueprint
+from qcrm.api.schemas import VERSION_RANGE, Id, MultiLineText
 from qcrm.errors import ServiceError
 from qcrm.extensions import csrf, db
 from qcrm.models import Role

@@ -13,7 +13,9 @@ from marshmallow import Schema, fields, validate
 
 from audits.mystery import personas as service
 from audits.mystery.models import Persona
-from qcrm.api import EDITORS, MAX_PAGE_SIZE, PAGE_SIZE, ApiBlueprint, Id, MultiLineText, _paginate
+from qcrm.api.base import EDITORS, ApiBlueprint
+from qcrm.api.pagination import MAX_PAGE_SIZE, PAGE_SIZE, paginate
+from qcrm.api.schemas import Id, MultiLineText
 from qcrm.extensions import csrf, db
 from qcrm.permissions import allow
 
@@ -85,7 +87,7 @@ class PersonasResource(MethodView):
         query = service.persona_list(
             include_archived=args["archived"], search=args["q"], tester_id=args["tester_id"]
         )
-        return _paginate(query, pagination_parameters)
+        return paginate(query, pagination_parameters)
 
     @allow(*EDITORS)
     @blp.arguments(PersonaSchema)

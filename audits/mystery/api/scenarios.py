@@ -9,7 +9,9 @@ from marshmallow import Schema, fields, validate
 
 from audits.mystery import scenarios as service
 from audits.mystery.models import Difficulty, Scenario, ScenarioCategory
-from qcrm.api import EDITORS, MAX_PAGE_SIZE, PAGE_SIZE, ApiBlueprint, MultiLineText, _paginate
+from qcrm.api.base import EDITORS, ApiBlueprint
+from qcrm.api.pagination import MAX_PAGE_SIZE, PAGE_SIZE, paginate
+from qcrm.api.schemas import MultiLineText
 from qcrm.extensions import csrf, db
 from qcrm.models import ChannelType
 from qcrm.permissions import allow
@@ -81,7 +83,7 @@ class ScenariosResource(MethodView):
             language=args["language"],
             difficulty=args["difficulty"],
         )
-        return _paginate(query, pagination_parameters)
+        return paginate(query, pagination_parameters)
 
     @allow(*EDITORS)
     @blp.arguments(ScenarioSchema)

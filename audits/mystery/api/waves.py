@@ -12,7 +12,9 @@ from audits.mystery import waves as service
 from audits.mystery.access import get_inquiry_or_404, get_wave_or_404
 from audits.mystery.models import HourBand, Inquiry, InquiryStatus, Wave, WaveStatus
 from audits.mystery.schedule import WEEKDAY_CODES
-from qcrm.api import MAX_PAGE_SIZE, PAGE_SIZE, ApiBlueprint, Id, _paginate
+from qcrm.api.base import ApiBlueprint
+from qcrm.api.pagination import MAX_PAGE_SIZE, PAGE_SIZE, paginate
+from qcrm.api.schemas import Id
 from qcrm.extensions import csrf
 from qcrm.models import Client, Role, User
 from qcrm.permissions import acting_user, allow, visible_clients
@@ -104,7 +106,7 @@ class WavesResource(MethodView):
     @blp.paginate(page_size=PAGE_SIZE, max_page_size=MAX_PAGE_SIZE)
     def get(self, pagination_parameters):
         """The waves of the clients the caller sees, newest period first."""
-        items = _paginate(service.visible_waves(acting_user()), pagination_parameters)
+        items = paginate(service.visible_waves(acting_user()), pagination_parameters)
         return [_wave_out(wave) for wave in items]
 
     @allow(*PLANNERS)
@@ -254,7 +256,7 @@ class InquiriesResource(MethodView):
             query = query.where(Inquiry.planned_at >= args["planned_from"])
         if "planned_until" in args:
             query = query.where(Inquiry.planned_at < args["planned_until"])
-        return _paginate(query, pagination_parameters)
+        return paginate(query, pagination_parameters)
 
 
 @inquiries_blp.route("/<int:inquiry_id>")
