@@ -32,7 +32,7 @@ _applied: tuple[str, str, int] | None = None
 class UtcFormatter(logging.Formatter):
     """Text lines: ``2026-12-02T17:13:00.123Z INFO qcrm.scheduler: message``."""
 
-    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802 (the stdlib's name)
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         return utc_timestamp(record)
 
 
