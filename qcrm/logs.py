@@ -47,11 +47,9 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        entry.update(
-            (key, value)
-            for key, value in record.__dict__.items()
-            if key not in _STANDARD_ATTRIBUTES and not key.startswith("_")
-        )
+        for key, value in record.__dict__.items():
+            if key not in _STANDARD_ATTRIBUTES and not key.startswith("_"):
+                entry.setdefault(key, value)  # a context field never hides the four above
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         if record.stack_info:

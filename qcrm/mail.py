@@ -342,7 +342,7 @@ def build_message(mail: OutboxMail) -> EmailMessage:
 def _send_smtp(mail: OutboxMail, message: EmailMessage) -> None:
     config = current_app.config
     if not config.get("MAIL_SERVER") and config.get("QCRM_ENV") == "development":
-        current_app.logger.warning(
+        log.warning(
             "MAIL_SERVER is not set; mail not sent:\nTo: %s\nSubject: %s\n\n%s",
             mail.recipient,
             mail.subject,
