@@ -9,7 +9,8 @@ from flask import current_app
 from qcrm.db import UTCDateTime
 
 config = context.config
-if config.config_file_name:
+# the app's logging (qcrm.logs) or pytest's capture, when there is one, stays in charge
+if config.config_file_name and not logging.getLogger().handlers:
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 

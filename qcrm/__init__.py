@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from qcrm import logs
 from qcrm.config import (
     DefaultConfig,
     check_production_settings,
@@ -31,6 +32,7 @@ def create_app(
     else:
         app.config.from_mapping(test_config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    logs.init_app(app)  # first: the checks below may log already
     _finish_configuration(app)
 
     from qcrm import extensions, i18n, input_guard, security, visibility

@@ -8,6 +8,8 @@ import enum
 import functools
 import gzip
 import hashlib
+import hmac
+import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,6 +42,7 @@ from qcrm.models import (
 )
 from qcrm.validation import refuse_control_characters
 
+log = logging.getLogger(__name__)
 TOKEN_PREFIX = "qcrm_"  # noqa: S105 (a public marker, not a secret)
 #: The shipped list of common and breached passwords (see qcrm/data/README.md).
 COMMON_PASSWORDS_FILE = Path(__file__).parent / "data" / "common-passwords.txt.gz"
@@ -128,6 +131,8 @@ def authenticate(
         hash_password(password)  # spend the same time as a real check: no account probing
         if user is not None:
             record_login_attempt(user, address, LoginResult.INACTIVE)
+        else:
+            log_refused_login(UNKNOWN_ACCOUNT, address, email=email)
         return None
     if not password_matches(user.password_hash, password):
         record_login_attempt(user, address, LoginResult.WRONG_PASSWORD)
@@ -160,6 +165,46 @@ def record_login_attempt(user: User, address: str, result: LoginResult) -> None:
         LoginAttempt(user_id=user.id, attempted_at=now, address=address[:45], result=result)
     )
     db.session.commit()
+    if result in REFUSED_LOGINS:
+        log_refused_login(result.value, address, user=user)
+
+
+#: Login results that refuse the login (PASSWORD_OK waits for the second factor).
+REFUSED_LOGINS = frozenset(
+    {
+        LoginResult.WRONG_PASSWORD,
+        LoginResult.INACTIVE,
+        LoginResult.THROTTLED,
+        LoginResult.WRONG_SECOND_FACTOR,
+    }
+)
+#: The reason logged for a login with an e-mail that belongs to no account.
+UNKNOWN_ACCOUNT = "unknown_account"
+
+
+def log_refused_login(
+    reason: str, address: str, user: User | None = None, email: str | None = None
+) -> None:
+    """One log line per refused login, for spotting attacks in the logs. Never the password or
+    code; an unknown account only as a keyed hash prefix of its e-mail (it may be a typo, or
+    someone's password typed into the wrong field), enough to see the same one come back."""
+    context: dict[str, object] = {"reason": reason, "address": address}
+    if user is not None:
+        context["user_id"] = user.id
+        who = f"user {user.id}"
+    else:
+        context["email_hash"] = email_hash(email or "")
+        who = f"unknown account {context['email_hash']}"
+    level = logging.WARNING if reason == LoginResult.THROTTLED.value else logging.INFO
+    log.log(level, "login refused (%s) for %s from %s", reason, who, address, extra=context)
+
+
+def email_hash(email: str) -> str:
+    """A short keyed hash of the normalized e-mail: the same address gives the same value in
+    one installation, and the address cannot be looked up from it without the SECRET_KEY."""
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    digest = hmac.new(key, normalize_email(email).encode(), hashlib.sha256).hexdigest()
+    return digest[:12]
 
 
 #: The settings that throttle failed logins (per account and address, per account, per address).
@@ -188,6 +233,8 @@ def record_throttled_login(email: str, address: str) -> None:
     user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
     if user is not None:
         record_login_attempt(user, address, LoginResult.THROTTLED)
+    else:
+        log_refused_login(LoginResult.THROTTLED.value, address, email=email)
 
 
 def login_history(user: User) -> list[LoginAttempt]:

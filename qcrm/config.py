@@ -16,6 +16,10 @@ class DefaultConfig:
     #: "production" (strict: secure cookies, a real SECRET_KEY required) or "development".
     QCRM_ENV = "production"
     SECRET_KEY: str | None = None
+    #: Lowest level logged (DEBUG, INFO, WARNING, ERROR), and "text" or "json" (one object a
+    #: line, for log collectors); both go to stderr (QCRM_LOG_LEVEL, QCRM_LOG_FORMAT).
+    LOG_LEVEL = "INFO"
+    LOG_FORMAT = "text"
 
     SQLALCHEMY_DATABASE_URI: str | None = None  # default: SQLite file in the instance folder
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}

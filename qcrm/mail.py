@@ -193,7 +193,28 @@ def deliver_due(now: dt.datetime | None = None) -> int:
             .order_by(OutboxMail.id)
         ).all()
         session.rollback()
-        return sum(_deliver_one(session, mail_id, now) for mail_id in due)
+        return sum(_deliver_logged(session, mail_id, now) for mail_id in due)
+
+
+def _deliver_logged(session: Session, mail_id: int, now: dt.datetime) -> int:
+    """``_deliver_one``, naming the mail in the log when it raises (the outbox run then stops
+    and the scheduler logs the traceback)."""
+    try:
+        return _deliver_one(session, mail_id, now)
+    except Exception as error:
+        log.error(
+            "mail %s stopped the outbox run: %s: %s",
+            mail_id,
+            type(error).__name__,
+            error,
+            extra={"mail_id": mail_id},
+        )
+        raise
+
+
+def _context(mail: OutboxMail) -> dict[str, object]:
+    """The log context of an outbox mail's failure."""
+    return {"mail_id": mail.id, "purpose": mail.purpose}
 
 
 def _deliver_one(session: Session, mail_id: int, now: dt.datetime | None = None) -> int:
@@ -225,7 +246,7 @@ def _deliver_one(session: Session, mail_id: int, now: dt.datetime | None = None)
         mail.status = MailStatus.FAILED
         mail.attempts = max(mail.attempts, MAX_ATTEMPTS)
         mail.next_attempt_at = None
-        log.error("mail %s cannot be built: %s", mail.id, mail.last_error)
+        log.error("mail %s cannot be built: %s", mail.id, mail.last_error, extra=_context(mail))
         _tell_handler(session, mail)
         session.commit()
         return 0
@@ -236,12 +257,14 @@ def _deliver_one(session: Session, mail_id: int, now: dt.datetime | None = None)
         if _refused_for_good(error):
             mail.status = MailStatus.BOUNCED
             mail.next_attempt_at = None
-            log.warning("mail %s bounced: %s", mail.id, mail.last_error)
+            log.warning("mail %s bounced: %s", mail.id, mail.last_error, extra=_context(mail))
         else:
             mail.status = MailStatus.FAILED
             delay = RETRY_DELAYS[min(mail.attempts - 1, len(RETRY_DELAYS) - 1)]
             mail.next_attempt_at = utcnow() + delay
-            log.warning("mail %s to %s failed: %s", mail.id, mail.recipient, error)
+            log.warning(
+                "mail %s to %s failed: %s", mail.id, mail.recipient, error, extra=_context(mail)
+            )
         _tell_handler(session, mail)
         session.commit()
         return 0
@@ -287,7 +310,13 @@ def _tell_handler(session: Session, mail: OutboxMail) -> None:
         with session.begin_nested():
             handler(session, mail)
     except Exception:
-        log.exception("the %s handler failed on mail %s (%s)", mail.purpose, mail.id, mail.status)
+        log.exception(
+            "the %s handler failed on mail %s (%s)",
+            mail.purpose,
+            mail.id,
+            mail.status,
+            extra=_context(mail),
+        )
 
 
 def build_message(mail: OutboxMail) -> EmailMessage:
@@ -313,7 +342,7 @@ def build_message(mail: OutboxMail) -> EmailMessage:
 def _send_smtp(mail: OutboxMail, message: EmailMessage) -> None:
     config = current_app.config
     if not config.get("MAIL_SERVER") and config.get("QCRM_ENV") == "development":
-        current_app.logger.warning(
+        log.warning(
             "MAIL_SERVER is not set; mail not sent:\nTo: %s\nSubject: %s\n\n%s",
             mail.recipient,
             mail.subject,

@@ -75,14 +75,18 @@ def run_job(app: Flask, job: Job, worker: str, now: dt.datetime | None = None) -
                 job.run(now or utcnow(), worker)
                 return True
             except Exception as error:
-                log.exception("scheduler job %s failed", job.name)
+                log.exception(
+                    "scheduler job %s failed", job.name, extra={"job": job.name, "worker": worker}
+                )
                 _discard_session()
                 _record_failure(worker, f"{job.name}: {type(error).__name__}: {error}")
                 return False
             finally:
                 _discard_session()
     except Exception:  # e.g. the app context itself cannot be set up or torn down
-        log.exception("scheduler job %s could not be run", job.name)
+        log.exception(
+            "scheduler job %s could not be run", job.name, extra={"job": job.name, "worker": worker}
+        )
         return False
 
 
@@ -106,7 +110,7 @@ def _record_failure(worker: str, message: str) -> None:
         db.session.commit()
     except SQLAlchemyError:
         _discard_session()
-        log.exception("could not record the failure of worker %s", worker)
+        log.exception("could not record the failure of worker %s", worker, extra={"worker": worker})
 
 
 def run_once(app: Flask, worker: str | None = None, now: dt.datetime | None = None) -> int:
@@ -132,7 +136,12 @@ def run_forever(app: Flask) -> None:
             # the database says what is due, so a late run simply catches up
             misfire_grace_time=None,
         )
-    log.info("scheduler %s started with %d jobs", worker, len(scheduler.get_jobs()))
+    log.info(
+        "scheduler %s started with %d jobs",
+        worker,
+        len(scheduler.get_jobs()),
+        extra={"worker": worker},
+    )
     scheduler.start()
 
 

@@ -80,12 +80,28 @@ def _each(
             done += work(row_id)
         except Exception as error:
             db.session.rollback()
-            log.exception("scheduler job %s failed on inquiry %s", job, inquiry_id)
+            wave_id = _wave_id(inquiry_id)
+            log.exception(
+                "scheduler job %s failed on inquiry %s (wave %s)",
+                job,
+                inquiry_id,
+                wave_id,
+                extra={"job": job, "inquiry_id": inquiry_id, "wave_id": wave_id},
+            )
             _record_problem(job, inquiry_id, f"{type(error).__name__}: {error}", now)
         else:
             if inquiry_id in troubled:
                 _record_problem(job, inquiry_id, None, now)
     return done
+
+
+def _wave_id(inquiry_id: int) -> int | None:
+    """The failed inquiry's wave, for the log line (None when even that cannot be read)."""
+    try:
+        return db.session.scalar(select(Inquiry.wave_id).where(Inquiry.id == inquiry_id))
+    except SQLAlchemyError:
+        db.session.rollback()
+        return None
 
 
 def _inquiries_with_problems(job: str, inquiry_ids: list[int]) -> set[int]:
@@ -123,7 +139,12 @@ def _record_problem(job: str, inquiry_id: int, message: str | None, now: dt.date
         db.session.commit()
     except SQLAlchemyError:
         db.session.rollback()
-        log.exception("could not record the %s problem of inquiry %s", job, inquiry_id)
+        log.exception(
+            "could not record the %s problem of inquiry %s",
+            job,
+            inquiry_id,
+            extra={"job": job, "inquiry_id": inquiry_id},
+        )
 
 
 def start_and_close_waves(now: dt.datetime) -> int:
@@ -275,7 +296,13 @@ def _send_attempt(attempt_id: int, worker: str) -> int:
             )
         )
         db.session.commit()
-        log.warning("inquiry %s attempt %s not sent: %s", inquiry_id, number, error)
+        log.warning(
+            "inquiry %s attempt %s not sent: %s",
+            inquiry_id,
+            number,
+            error,
+            extra={"job": SEND_JOB, "inquiry_id": inquiry_id, "attempt": number},
+        )
         return 0
     sent_at = utcnow()
     db.session.execute(

@@ -728,7 +728,11 @@ def fetch_replies(config: Mapping[str, Any], now: dt.datetime) -> int:
                 stored += _store(session, mail)
             except Exception:
                 session.rollback()
-                log.exception("mail %s in the audit mailbox could not be recorded", uid)
+                log.exception(
+                    "mail %s in the audit mailbox could not be recorded",
+                    uid,
+                    extra={"mailbox": config.get("AUDIT_IMAP_FOLDER"), "mail_uid": uid},
+                )
                 continue
             if uid:
                 _mark_seen(box, uid)
