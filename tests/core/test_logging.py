@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import time_machine
 
-from audits import dispatch
+from audits.mystery import dispatch
 from qcrm import logs, mail, scheduler
 from qcrm.extensions import db
 from tests.conftest import PASSWORD
@@ -72,10 +72,10 @@ def test_text_lines_carry_a_utc_timestamp_the_level_and_the_logger_name():
         from qcrm.logs import configure_logging
         configure_logging("INFO", "text")
         configure_logging("INFO", "text")  # a second call adds no second handler
-        logging.getLogger("audits.dispatch").info("inquiry %s is due", 7)
+        logging.getLogger("audits.mystery.dispatch").info("inquiry %s is due", 7)
         """
     )
-    assert re.fullmatch(rf"{TIMESTAMP} INFO audits\.dispatch: inquiry 7 is due\n", stderr)
+    assert re.fullmatch(rf"{TIMESTAMP} INFO audits\.mystery\.dispatch: inquiry 7 is due\n", stderr)
 
 
 def test_json_lines_parse_and_carry_the_extra_context_and_the_traceback():
@@ -149,7 +149,7 @@ def test_an_inquiry_failing_in_a_dispatch_job_is_logged_with_its_inquiry_and_wav
         raise ValueError("broken row")
 
     inquiry = world.inquiry_a
-    with app.app_context(), caplog.at_level(logging.ERROR, logger="audits.dispatch"):
+    with app.app_context(), caplog.at_level(logging.ERROR, logger="audits.mystery.dispatch"):
         dispatch._each(dispatch.DUE_JOB, [(inquiry.id, inquiry.id)], dt.datetime.now(dt.UTC), work)
     (record,) = [r for r in caplog.records if getattr(r, "inquiry_id", None) == inquiry.id]
     assert (record.job, record.wave_id) == (dispatch.DUE_JOB, inquiry.wave_id)
