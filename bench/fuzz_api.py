@@ -26,6 +26,7 @@ from collections import Counter
 import schemathesis
 from flask_migrate import upgrade
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Unsatisfiable
 from schemathesis.core.failures import Failure, FailureGroup
 from sqlalchemy import func, select
 
@@ -97,6 +98,9 @@ class Tally:
         self.requests: Counter = Counter()
         self.failures: Counter = Counter()
         self.server_errors: list[str] = []
+        #: Operations and modes for which no case can be drawn (e.g. nothing of a GET whose only
+        #: parameter is a free string can be made invalid): reported, not fuzzed.
+        self.undrawable: list[str] = []
 
     def send(self, case, role: str, headers: dict[str, str]) -> None:
         self.requests[role] += 1
@@ -119,7 +123,9 @@ class Tally:
                 self.failures[(title, f"{case.method} {case.operation.path}")] += 1
 
 
-def _draw(tally: Tally, strategy, examples: int, role: str, headers: dict[str, str]) -> None:
+def _draw(
+    tally: Tally, strategy, examples: int, role: str, headers: dict[str, str], label: str
+) -> None:
     @settings(
         max_examples=examples,
         deadline=None,
@@ -132,7 +138,10 @@ def _draw(tally: Tally, strategy, examples: int, role: str, headers: dict[str, s
     def run(case) -> None:
         tally.send(case, role, headers)
 
-    run()
+    try:
+        run()
+    except Unsatisfiable:
+        tally.undrawable.append(label)
 
 
 def _fuzz(app, tokens: dict[str, str], ids: dict[str, int]) -> Tally:
@@ -150,7 +159,9 @@ def _fuzz(app, tokens: dict[str, str], ids: dict[str, int]) -> Tally:
                     strategy = operation.as_strategy(
                         generation_mode=mode, path_parameters=path_parameters or None
                     )
-                    _draw(tally, strategy, max(1, EXAMPLES // len(variants)), role, headers)
+                    label = f"{operation.method.upper()} {operation.path} ({mode.value})"
+                    examples = max(1, EXAMPLES // len(variants))
+                    _draw(tally, strategy, examples, role, headers, label)
     return tally
 
 
@@ -179,6 +190,8 @@ def main() -> int:
     print("  most frequent:")
     for (title, operation), count in tally.failures.most_common(PROBLEM_SAMPLES):
         print(f"  {count:5d}  {title}: {operation}")
+    for label in sorted(set(tally.undrawable)):
+        print(f"  no case could be drawn: {label}")
     print(f"duration: {seconds:.0f} s")
     return 1 if tally.server_errors else 0
 
